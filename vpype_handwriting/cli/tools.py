@@ -1,0 +1,97 @@
+"""``vpype-handwriting``: the work outside the vpype pipeline (prepare, train, evaluate...)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+
+def _fail(exc: Exception) -> None:
+    raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debugging detail.")
+def cli(verbose: bool) -> None:
+    """Train and inspect the handwriting model behind ``vpype handwrite``."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+
+
+@cli.command()
+@click.option("--data", "source", type=click.Path(exists=True, path_type=Path), required=True,
+              help="IAM-OnDB: the extracted folder (lineStrokes/ + ascii/) or the .tar.xz.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Where to write the prepared .npz (default: the user cache folder).")
+@click.option("--keep-every", type=click.IntRange(1, 4), default=2, show_default=True,
+              help="Keep every n-th pen point (2 halves the points, keeping letter shapes).")
+def prepare(source: Path, out: Path | None, keep_every: int) -> None:
+    """Parse, clean, downsample and cache IAM-OnDB for training.
+
+    Example: vpype-handwriting prepare --data iamondb-lines.tar.xz
+    """
+    from .. import iamondb
+
+    out = out or iamondb.default_cache()
+    try:
+        data, report = iamondb.prepare(source, out, keep_every)
+    except iamondb.DataError as exc:
+        _fail(exc)
+    train, val = data.split()
+    click.echo(report.summary())
+    click.echo(f"kept {len(data)} lines ({len(train)} train, {len(val)} validation forms-split), "
+               f"{data.lengths().mean():.0f} points/line, alphabet of {len(data.alphabet())}")
+    click.echo(f"wrote {out}")
+
+
+@cli.command()
+@click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
+              help="Prepared .npz from `prepare` (default: the user cache file).")
+@click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/main"),
+              show_default=True, help="Folder of the full checkpoint and log.")
+@click.option("--export", "export_dir", type=click.Path(path_type=Path), default=None,
+              help="Also write fp16 weights + training log here at each checkpoint.")
+@click.option("--resume", is_flag=True, help="Continue exactly from RUN_DIR/checkpoint.pt.")
+@click.option("--init", type=click.Path(path_type=Path), default=None,
+              help="Start from these weights (e.g. weights/) when there is no checkpoint.")
+@click.option("--hidden", type=int, default=256, show_default=True, help="LSTM size.")
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--lr", type=float, default=1e-3, show_default=True)
+@click.option("--lr-decay", type=float, default=0.97, show_default=True, help="Per epoch.")
+@click.option("--clip", type=float, default=3.0, show_default=True, help="Gradient norm.")
+@click.option("--epochs", type=int, default=1000, show_default=True)
+@click.option("--time-limit", type=float, default=None, help="Stop cleanly after N minutes.")
+@click.option("--checkpoint-minutes", type=float, default=10.0, show_default=True)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
+              show_default=True)
+@click.option("--bf16/--no-bf16", default=False, help="bf16 autocast (CPU with AVX512-BF16).")
+@click.option("--seed", type=int, default=0, show_default=True)
+def train(data_path: Path | None, run_dir: Path, export_dir: Path | None, resume: bool,
+          init: Path | None, hidden: int, batch_size: int, lr: float, lr_decay: float,
+          clip: float, epochs: int, time_limit: float | None, checkpoint_minutes: float,
+          device: str, bf16: bool, seed: int) -> None:
+    """Train the synthesis network on prepared IAM-OnDB.
+
+    Example: vpype-handwriting train --bf16 --export weights --time-limit 150 --resume
+    """
+    from .. import iamondb
+    from ..train import TrainOptions
+    from ..train import train as run_training
+
+    opts = TrainOptions(
+        run_dir=run_dir, export_dir=export_dir, hidden=hidden, batch_size=batch_size, lr=lr,
+        lr_decay=lr_decay, clip=clip, epochs=epochs,
+        time_limit=None if time_limit is None else 60 * time_limit,
+        checkpoint_minutes=checkpoint_minutes, device=device, bf16=bf16, seed=seed,
+        resume=resume, init=init,
+    )  # fmt: skip
+    try:
+        run_training(data_path or iamondb.default_cache(), opts)
+    except (ValueError, FileNotFoundError) as exc:
+        _fail(exc)

@@ -1,0 +1,207 @@
+"""Graves' handwriting-synthesis network (arXiv 1308.0850, section 5), in one file.
+
+Three stacked LSTMs. The first runs step by step because it feeds a soft Gaussian window over
+the characters (eqs. 46-51) back into itself; the later layers take the window as input and run
+fused (``nn.LSTM``) over the whole sequence. Skip connections bring the pen offsets and the
+window to every layer and every layer to the output, a mixture of bivariate Gaussians over the
+next pen offset plus an end-of-stroke Bernoulli (eqs. 17-26), computed in log space.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+PAD, END = 0, 1  # reserved character indices: padding, end-of-text terminator
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild the network; saved as JSON beside the weights."""
+
+    alphabet: str  # the characters the model writes; index = position + 2
+    hidden: int = 400
+    window_k: int = 10  # K Gaussians in the attention window
+    mixtures: int = 20  # M bivariate Gaussians in the output
+    kappa_scale: float = 11.0  # ~points per character: one step moves kappa by ~1/kappa_scale
+    offset_std: list[float] = field(default_factory=lambda: [1.0, 1.0])  # input normalization
+    keep_every: int = 2  # downsampling used in preprocessing
+
+    @property
+    def vocab(self) -> int:
+        return len(self.alphabet) + 2
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelConfig:
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass
+class Mixture:
+    """Output distribution parameters for each step (eqs. 18-22), logits kept for eos."""
+
+    eos_logit: Tensor  # (..., 1)
+    log_pi: Tensor  # (..., M)
+    mu: Tensor  # (..., M, 2)
+    log_sigma: Tensor  # (..., M, 2)
+    rho: Tensor  # (..., M)
+
+
+@dataclass
+class State:
+    """Recurrent state carried between sampling steps."""
+
+    h1: Tensor
+    c1: Tensor
+    kappa: Tensor
+    w: Tensor
+    lstm2: tuple[Tensor, Tensor] | None = None
+    lstm3: tuple[Tensor, Tensor] | None = None
+
+
+class Window(nn.Module):
+    """Soft attention window over the one-hot characters (eqs. 46-51)."""
+
+    def __init__(self, hidden: int, k: int, kappa_scale: float) -> None:
+        super().__init__()
+        self.proj = nn.Linear(hidden, 3 * k)
+        self.kappa_scale = kappa_scale
+        nn.init.normal_(self.proj.weight, std=0.01)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(
+        self, h1: Tensor, kappa: Tensor, chars: Tensor, char_mask: Tensor, u: Tensor
+    ) -> tuple[Tensor, Tensor, Tensor]:
+        """Return (w_t, kappa_t, phi_t) for one step; chars is (B, U, V), u is (U,)."""
+        a_hat, b_hat, k_hat = self.proj(h1).clamp(-10.0, 10.0).chunk(3, dim=-1)
+        alpha, beta = a_hat.exp(), b_hat.exp()  # eqs. 48, 49
+        kappa = kappa + k_hat.exp() / self.kappa_scale  # eq. 50, scaled increments
+        # eq. 46: phi(t, u) = sum_k alpha_k exp(-beta_k (kappa_k - u)^2)
+        phi = (alpha[:, :, None] * torch.exp(-beta[:, :, None] * (kappa[:, :, None] - u) ** 2))
+        phi = phi.sum(dim=1) * char_mask
+        w = torch.bmm(phi.unsqueeze(1), chars).squeeze(1)  # eq. 47
+        return w, kappa, phi
+
+
+class HandwritingModel(nn.Module):
+    """The synthesis network; ``forward`` scores whole sequences, ``step`` samples one point."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        h, v, m = config.hidden, config.vocab, config.mixtures
+        self.cell1 = nn.LSTMCell(3 + v, h)
+        self.window = Window(h, config.window_k, config.kappa_scale)
+        self.lstm2 = nn.LSTM(3 + h + v, h, batch_first=True)
+        self.lstm3 = nn.LSTM(3 + h + v, h, batch_first=True)
+        self.head = nn.Linear(3 * h, 1 + 6 * m)  # eq. 17 over all layers (skip connections)
+        self.register_buffer("offset_std", torch.tensor(config.offset_std, dtype=torch.float32))
+
+    def encode_chars(self, text: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """(B, U) indices → one-hot (B, U, V), mask (B, U) and positions u = 0..U-1."""
+        chars = F.one_hot(text, self.config.vocab).float()
+        mask = (text != PAD).float()
+        u = torch.arange(text.shape[1], device=text.device, dtype=torch.float32)
+        return chars, mask, u
+
+    def initial_state(self, batch: int, device: torch.device) -> State:
+        h = self.config.hidden
+        z = torch.zeros(batch, h, device=device)
+        kappa = torch.zeros(batch, self.config.window_k, device=device)
+        return State(z, z.clone(), kappa, torch.zeros(batch, self.config.vocab, device=device))
+
+    def _scale(self, x: Tensor) -> Tensor:
+        return torch.cat([x[..., :2] / self.offset_std, x[..., 2:]], dim=-1)
+
+    def _first_layer(
+        self, x: Tensor, text: Tensor, state: State
+    ) -> tuple[Tensor, Tensor, Tensor, State]:
+        """Run LSTM 1 and the window step by step over x (B, T, 3)."""
+        chars, mask, u = self.encode_chars(text)
+        w_ih = self.cell1.weight_ih
+        x_part = F.linear(x, w_ih[:, :3], self.cell1.bias_ih + self.cell1.bias_hh)  # (B, T, 4H)
+        w_in, w_hh = w_ih[:, 3:], self.cell1.weight_hh
+        h1, c1, kappa, w = state.h1, state.c1, state.kappa, state.w
+        hs, ws, phis = [], [], []
+        for x_t in x_part.unbind(1):  # unbind, not x_part[:, t]: O(T) backward, not O(T^2)
+            gates = x_t + F.linear(w, w_in) + F.linear(h1, w_hh)
+            i, f, g, o = gates.chunk(4, dim=-1)
+            c1 = torch.sigmoid(f) * c1 + torch.sigmoid(i) * torch.tanh(g)
+            h1 = torch.sigmoid(o) * torch.tanh(c1)
+            w, kappa, phi = self.window(h1, kappa, chars, mask, u)
+            hs.append(h1)
+            ws.append(w)
+            phis.append(phi)
+        new = State(h1, c1, kappa, w, state.lstm2, state.lstm3)
+        return torch.stack(hs, 1), torch.stack(ws, 1), torch.stack(phis, 1), new
+
+    def forward(
+        self, x: Tensor, text: Tensor, state: State | None = None
+    ) -> tuple[Mixture, State, Tensor]:
+        """Score inputs x (B, T, 3) (raw offsets) conditioned on text (B, U).
+
+        Returns the mixture for the next point at every step, the final state and the
+        window weights phi (B, T, U).
+        """
+        if state is None:
+            state = self.initial_state(x.shape[0], x.device)
+        x = self._scale(x)
+        h1, w, phi, state = self._first_layer(x, text, state)
+        h2, s2 = self.lstm2(torch.cat([x, h1, w], -1), state.lstm2)
+        h3, s3 = self.lstm3(torch.cat([x, h2, w], -1), state.lstm3)
+        state.lstm2, state.lstm3 = s2, s3
+        return self.mixture(torch.cat([h1, h2, h3], -1)), state, phi
+
+    def mixture(self, hidden: Tensor, bias: float | Tensor = 0.0) -> Mixture:
+        """Head output → mixture parameters (eqs. 18-22); ``bias`` as in eqs. 61-62."""
+        m = self.config.mixtures
+        with torch.autocast(hidden.device.type, enabled=False):  # the density in fp32
+            y = self.head(hidden.float())
+        eos, pi, mu, sigma, rho = y.split([1, m, 2 * m, 2 * m, m], dim=-1)
+        if isinstance(bias, Tensor):
+            bias = bias.view(-1, *([1] * (pi.dim() - 1)))
+        log_pi = torch.log_softmax(pi * (1 + bias), dim=-1)
+        log_sigma = (sigma.unflatten(-1, (m, 2)) - bias).clamp(min=-7.0)  # floor sigma
+        scale = self.offset_std  # back to raw offset units
+        mu = mu.unflatten(-1, (m, 2)) * scale
+        log_sigma = log_sigma + scale.log()
+        rho = torch.tanh(rho).clamp(-0.999, 0.999)
+        return Mixture(eos, log_pi, mu, log_sigma, rho)
+
+
+def log_likelihood(mix: Mixture, target: Tensor) -> Tensor:
+    """log Pr(x_{t+1} | y_t) per step (eqs. 23-26), shape (B, T)."""
+    d = (target[..., None, :2] - mix.mu) / mix.log_sigma.exp()  # (B, T, M, 2)
+    z = d[..., 0] ** 2 + d[..., 1] ** 2 - 2 * mix.rho * d[..., 0] * d[..., 1]  # eq. 25
+    one_minus = 1 - mix.rho**2
+    log_n = (
+        -math.log(2 * math.pi)
+        - mix.log_sigma.sum(-1)
+        - 0.5 * torch.log(one_minus)
+        - z / (2 * one_minus)
+    )  # eq. 24, in log space
+    log_points = torch.logsumexp(mix.log_pi + log_n, dim=-1)
+    eos = target[..., 2]
+    log_eos = -F.binary_cross_entropy_with_logits(
+        mix.eos_logit[..., 0], eos, reduction="none"
+    )
+    return log_points + log_eos
+
+
+def sequence_loss(model: HandwritingModel, offsets: Tensor, mask: Tensor, text: Tensor) -> Tensor:
+    """Summed negative log likelihood over the valid points of a padded batch.
+
+    ``offsets`` (B, T, 3) are the targets; the inputs are the same offsets shifted right
+    by one step behind a zero start point.
+    """
+    inputs = torch.cat([torch.zeros_like(offsets[:, :1]), offsets[:, :-1]], dim=1)
+    mix, _, _ = model(inputs, text)
+    return -(log_likelihood(mix, offsets) * mask).sum()

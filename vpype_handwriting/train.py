@@ -1,0 +1,292 @@
+"""Training: length-bucketed batches, Adam, clipping, validation, atomic resumable checkpoints.
+
+A checkpoint is one dict (``model``, ``optimizer``, ``config``, ``epoch``, ``batch``, ``step``,
+``best_val``, ``rng``) written with ``torch.save`` to a temporary file and renamed, and read
+back with ``weights_only=True``. The batch order of an epoch is derived from (seed, epoch), so
+a resumed run continues exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import alphabet as alpha
+from .iamondb import Dataset
+from .model import HandwritingModel, ModelConfig, sequence_loss
+from .weights import load_weights, read_meta, save_weights
+
+logger = logging.getLogger(__name__)
+LOG_FIELDS = ["epoch", "step", "train_nll_point", "val_nll_line", "val_nll_point", "lr", "seconds"]
+
+
+@dataclass
+class TrainOptions:
+    run_dir: Path
+    export_dir: Path | None = None  # fp16 weights + training log written here at checkpoints
+    hidden: int = 256
+    batch_size: int = 64
+    lr: float = 1e-3
+    lr_decay: float = 0.97  # per epoch
+    clip: float = 3.0
+    epochs: int = 1000
+    time_limit: float | None = None  # seconds
+    checkpoint_minutes: float = 10.0
+    device: str = "cpu"
+    bf16: bool = False
+    seed: int = 0
+    resume: bool = False
+    init: Path | None = None  # start from committed weights when no checkpoint exists
+    max_batches: int | None = None  # stop after this many batches (tests, benchmarks)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda asked for, but torch sees no CUDA device")
+    return torch.device(name)
+
+
+def model_config_for(data: Dataset, hidden: int) -> ModelConfig:
+    """Sizes from the options, normalization constants from the data."""
+    chars = sum(len(t) for t in data.texts)
+    return ModelConfig(
+        alphabet=data.alphabet(),
+        hidden=hidden,
+        kappa_scale=float(len(data.offsets) / chars),
+        offset_std=[float(s) for s in data.offsets[:, :2].std(axis=0)],
+    )
+
+
+def epoch_batches(data: Dataset, batch_size: int, seed: int, epoch: int) -> list[np.ndarray]:
+    """Length-bucketed batches in an order fixed by (seed, epoch)."""
+    rng = np.random.default_rng([seed, epoch])
+    lengths = data.lengths().astype(np.float64)
+    order = np.argsort(lengths * rng.uniform(0.9, 1.1, len(lengths)), kind="stable")
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def make_batch(
+    data: Dataset, idx: np.ndarray, alphabet: str, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Padded (offsets, mask, text) tensors for the lines ``idx``."""
+    lines = [data.line(i) for i in idx]
+    t_max = max(len(line) for line in lines)
+    offsets = np.zeros((len(lines), t_max, 3), np.float32)
+    mask = np.zeros((len(lines), t_max), np.float32)
+    for row, line in enumerate(lines):
+        offsets[row, : len(line)] = line
+        mask[row, : len(line)] = 1
+    text = alpha.encode_batch([data.texts[i] for i in idx], alphabet)
+    return (
+        torch.from_numpy(offsets).to(device),
+        torch.from_numpy(mask).to(device),
+        torch.from_numpy(text).to(device),
+    )
+
+
+def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextManager:
+    if not bf16:
+        return contextlib.nullcontext()
+    return torch.autocast(device.type, dtype=torch.bfloat16)
+
+
+@torch.no_grad()
+def evaluate(
+    model: HandwritingModel, data: Dataset, opts: TrainOptions, device: torch.device
+) -> tuple[float, float]:
+    """Validation NLL in nats per line and per point."""
+    model.eval()
+    total, points = 0.0, 0
+    for idx in epoch_batches(data, opts.batch_size, 0, 0):
+        offsets, mask, text = make_batch(data, idx, model.config.alphabet, device)
+        with autocast(device, opts.bf16):
+            total += float(sequence_loss(model, offsets, mask, text))
+        points += int(mask.sum())
+    model.train()
+    return total / len(data), total / max(points, 1)
+
+
+class Trainer:
+    """Holds the model, optimizer and counters of one run; see :func:`train`."""
+
+    def __init__(self, train: Dataset, val: Dataset, opts: TrainOptions) -> None:
+        self.train_data, self.val_data, self.opts = train, val, opts
+        self.device = pick_device(opts.device)
+        self.ckpt_path = Path(opts.run_dir) / "checkpoint.pt"
+        self.epoch = self.batch = self.step = 0
+        self.best_val = math.inf
+        self.seconds = 0.0
+        torch.manual_seed(opts.seed)
+        if opts.resume and self.ckpt_path.is_file():
+            self._load_checkpoint()
+        elif opts.init is not None:
+            self.model = load_weights(opts.init).train()
+            meta = read_meta(opts.init)
+            self.epoch, self.step = int(meta.get("epochs", 0)), int(meta.get("steps", 0))
+            self.best_val = float(meta.get("val_nll_line", math.inf))
+            self.seconds = float(meta.get("train_seconds", 0.0))
+            self._make_optimizer()
+            logger.info("starting from the weights in %s (epoch %d)", opts.init, self.epoch)
+        else:
+            self.model = HandwritingModel(model_config_for(train, opts.hidden))
+            self._make_optimizer()
+        self.model.to(self.device)
+
+    def _make_optimizer(self) -> None:
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.opts.lr)
+
+    def lr(self) -> float:
+        return self.opts.lr * self.opts.lr_decay**self.epoch
+
+    def _load_checkpoint(self) -> None:
+        ckpt = torch.load(self.ckpt_path, map_location="cpu", weights_only=True)
+        self.model = HandwritingModel(ModelConfig.from_dict(ckpt["config"]))
+        self.model.load_state_dict(ckpt["model"])
+        self._make_optimizer()
+        self.optimizer.load_state_dict(ckpt["optimizer"])
+        self.epoch, self.batch, self.step = ckpt["epoch"], ckpt["batch"], ckpt["step"]
+        self.best_val, self.seconds = ckpt["best_val"], ckpt["seconds"]
+        torch.set_rng_state(ckpt["rng"])
+        logger.info("resumed %s at epoch %d batch %d", self.ckpt_path, self.epoch, self.batch)
+
+    def save_checkpoint(self) -> None:
+        """Write the full checkpoint atomically, then export fp16 weights if asked."""
+        self.ckpt_path.parent.mkdir(parents=True, exist_ok=True)
+        ckpt = {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "config": self.model.config.to_dict(),
+            "epoch": self.epoch,
+            "batch": self.batch,
+            "step": self.step,
+            "best_val": self.best_val,
+            "seconds": self.seconds,
+            "rng": torch.get_rng_state(),
+            "options": {k: str(v) for k, v in asdict(self.opts).items()},
+        }
+        tmp = self.ckpt_path.with_name(self.ckpt_path.name + ".tmp")
+        torch.save(ckpt, tmp)
+        os.replace(tmp, self.ckpt_path)
+        if self.opts.export_dir is not None:
+            self.export(Path(self.opts.export_dir))
+
+    def export(self, folder: Path) -> None:
+        meta = {
+            "epochs": self.epoch + self.batch / max(1, self._batches_per_epoch()),
+            "steps": self.step,
+            "val_nll_line": self.best_val,
+            "train_seconds": round(self.seconds),
+            "batch_size": self.opts.batch_size,
+            "device": str(self.device),
+        }
+        save_weights(self.model, folder, meta)
+
+    def _batches_per_epoch(self) -> int:
+        return math.ceil(len(self.train_data) / self.opts.batch_size)
+
+    def log_row(self, row: dict[str, Any]) -> None:
+        for folder in {Path(self.opts.run_dir), *filter(None, [self.opts.export_dir])}:
+            path = Path(folder) / "training_log.csv"
+            new = not path.exists()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", newline="") as fh:
+                writer = csv.DictWriter(fh, LOG_FIELDS)
+                if new:
+                    writer.writeheader()
+                writer.writerow(row)
+
+    def train_batch(self, idx: np.ndarray) -> float:
+        offsets, mask, text = make_batch(self.train_data, idx, self.model.config.alphabet,
+                                         self.device)
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.lr()
+        with autocast(self.device, self.opts.bf16):
+            loss = sequence_loss(self.model, offsets, mask, text) / mask.sum()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.opts.clip)
+        self.optimizer.step()
+        self.step += 1
+        return float(loss.detach())
+
+    def run(self) -> None:
+        """Train until ``epochs``, ``time_limit`` or ``max_batches``; checkpoint on the way."""
+        from tqdm import tqdm
+
+        opts = self.opts
+        start = last_ckpt = time.monotonic()
+        done = 0
+        while self.epoch < opts.epochs:
+            batches = epoch_batches(self.train_data, opts.batch_size, opts.seed, self.epoch)
+            bar = tqdm(total=len(batches), initial=self.batch, desc=f"epoch {self.epoch}",
+                       disable=None, dynamic_ncols=True)
+            running = None
+            epoch_loss, epoch_points = 0.0, 0
+            while self.batch < len(batches):
+                tick = time.monotonic()
+                idx = batches[self.batch]
+                loss = self.train_batch(idx)
+                points = int(self.train_data.lengths()[idx].sum())
+                epoch_loss, epoch_points = epoch_loss + loss * points, epoch_points + points
+                running = loss if running is None else 0.95 * running + 0.05 * loss
+                self.batch += 1
+                done += 1
+                self.seconds += time.monotonic() - tick
+                bar.update(1)
+                bar.set_postfix(loss=f"{running:.3f}", lr=f"{self.lr():.2e}")
+                if bar.disable and self.step % 50 == 0:
+                    logger.info("epoch %d batch %d/%d step %d loss %.4f", self.epoch,
+                                self.batch, len(batches), self.step, running)
+                if not math.isfinite(loss):
+                    raise FloatingPointError(f"loss is {loss} at step {self.step}")
+                out_of_time = opts.time_limit is not None and (
+                    time.monotonic() - start > opts.time_limit)
+                if out_of_time or (opts.max_batches is not None and done >= opts.max_batches):
+                    bar.close()
+                    self.save_checkpoint()
+                    logger.info("stopped at epoch %d batch %d", self.epoch, self.batch)
+                    return
+                if time.monotonic() - last_ckpt > 60 * opts.checkpoint_minutes:
+                    self.save_checkpoint()
+                    last_ckpt = time.monotonic()
+            bar.close()
+            self.end_epoch(epoch_loss / max(epoch_points, 1))
+            last_ckpt = time.monotonic()
+
+    def end_epoch(self, train_nll_point: float) -> None:
+        val_line, val_point = evaluate(self.model, self.val_data, self.opts, self.device)
+        logger.info("epoch %d: train %.4f nats/point, val %.1f nats/line (%.4f/point)",
+                    self.epoch, train_nll_point, val_line, val_point)
+        self.log_row({
+            "epoch": self.epoch + 1, "step": self.step,
+            "train_nll_point": round(train_nll_point, 5), "val_nll_line": round(val_line, 2),
+            "val_nll_point": round(val_point, 5), "lr": f"{self.lr():.3g}",
+            "seconds": round(self.seconds),
+        })  # fmt: skip
+        self.best_val = min(self.best_val, val_line)
+        self.epoch, self.batch = self.epoch + 1, 0
+        self.save_checkpoint()
+
+
+def train(data_path: Path, opts: TrainOptions) -> Trainer:
+    """Load the prepared data, split it by form and run the training."""
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), os.cpu_count() or 1)))
+    data = Dataset.load(data_path)
+    train_set, val_set = data.split()
+    logger.info("%d training lines, %d validation lines", len(train_set), len(val_set))
+    trainer = Trainer(train_set, val_set, opts)
+    trainer.run()
+    return trainer

@@ -1,0 +1,99 @@
+"""Shipped weights: fp16 safetensors plus a JSON config. Loading never unpickles."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .model import HandwritingModel, ModelConfig
+
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "model.json"
+DATA_TERMS = (
+    "Trained on the IAM On-Line Handwriting Database (IAM-OnDB; M. Liwicki and H. Bunke, "
+    "ICDAR 2005), which is free for non-commercial research use only; these weights inherit "
+    "that restriction."
+)
+
+
+class WeightsError(ValueError):
+    """The weights are missing, damaged or do not match their config."""
+
+
+def shipped_weights() -> Path:
+    """The folder of the shipped weights: inside the installed wheel, else the checkout's."""
+    package = Path(__file__).resolve().parent
+    for folder in (package / "weights", package.parent / "weights"):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    return package / "weights"
+
+
+def _paths(path: Path) -> tuple[Path, Path]:
+    path = Path(path)
+    if path.is_dir() or not path.suffix:
+        return path / WEIGHTS_FILE, path / CONFIG_FILE
+    return path, path.with_suffix(".json")
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+def save_weights(model: HandwritingModel, path: Path, meta: dict[str, Any]) -> None:
+    """Write ``model.safetensors`` (fp16) and ``model.json`` (config + ``meta``) atomically."""
+    from safetensors.torch import save_file
+
+    weights, config = _paths(path)
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    tensors = {
+        k: (v.detach().to(torch.float16) if v.is_floating_point() else v).contiguous().cpu()
+        for k, v in model.state_dict().items()
+    }
+    doc = {"config": model.config.to_dict(), **meta, "data_terms": DATA_TERMS}
+    _atomic_write(weights, lambda tmp: save_file(tensors, str(tmp)))
+    _atomic_write(config, lambda tmp: tmp.write_text(json.dumps(doc, indent=2) + "\n"))
+
+
+def read_meta(path: Path) -> dict[str, Any]:
+    """The JSON document saved beside the weights."""
+    _, config = _paths(path)
+    try:
+        doc = json.loads(config.read_text())
+        ModelConfig.from_dict(doc["config"])
+    except FileNotFoundError:
+        raise WeightsError(f"weights config {config} is missing") from None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise WeightsError(f"weights config {config} is damaged ({exc})") from None
+    return doc
+
+
+def load_weights(
+    path: Path | None = None, device: str | torch.device = "cpu"
+) -> HandwritingModel:
+    """Build the model from safetensors + JSON; a clear :class:`WeightsError` if that fails."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = shipped_weights() if path is None else Path(path)
+    weights, _ = _paths(path)
+    doc = read_meta(path)
+    if not weights.is_file():
+        raise WeightsError(f"weights file {weights} is missing")
+    try:
+        tensors = load_file(str(weights), device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise WeightsError(f"weights file {weights} is damaged or truncated ({exc})") from None
+    model = HandwritingModel(ModelConfig.from_dict(doc["config"]))
+    try:
+        model.load_state_dict({k: v.float() for k, v in tensors.items()})
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise WeightsError(f"weights file {weights} does not match its config: {first}") from None
+    return model.to(device).eval()
