@@ -311,3 +311,24 @@ def prepare(source: Path, out: Path, keep_every: int = 2) -> tuple[Dataset, Load
     data = build_dataset(lines, keep_every, report)
     data.save(out)
     return data, report
+
+
+def ink_calibration(data: Dataset, max_lines: int = 2000) -> tuple[float, float]:
+    """(x-height, width per character) of the ink in model units, medians over lines.
+
+    The sampler writes in these units; layout divides ``--size`` by the x-height.
+    """
+    from . import strokes
+
+    heights, widths = [], []
+    step = max(1, len(data) // max_lines)
+    for i in range(0, len(data), step):
+        polylines = strokes.straighten(strokes.offsets_to_polylines(data.line(i)))
+        h = strokes.x_height(polylines)
+        x0, _, x1, _ = strokes.bounds(polylines)
+        if h > 0:
+            heights.append(h)
+        widths.append((x1 - x0) / max(len(data.texts[i]), 1))
+    if not heights:
+        raise DataError("cannot measure the letter height of the ink in the data")
+    return float(np.median(heights)), float(np.median(widths))

@@ -30,6 +30,8 @@ class ModelConfig:
     kappa_scale: float = 11.0  # ~points per character: one step moves kappa by ~1/kappa_scale
     offset_std: list[float] = field(default_factory=lambda: [1.0, 1.0])  # input normalization
     keep_every: int = 2  # downsampling used in preprocessing
+    x_height: float = 0.0  # median x-height of the training ink, model units (0: unknown)
+    char_width: float = 0.0  # median ink width per character, model units (0: unknown)
 
     @property
     def vocab(self) -> int:
@@ -122,10 +124,10 @@ class HandwritingModel(nn.Module):
         return torch.cat([x[..., :2] / self.offset_std, x[..., 2:]], dim=-1)
 
     def _first_layer(
-        self, x: Tensor, text: Tensor, state: State
+        self, x: Tensor, encoded: tuple[Tensor, Tensor, Tensor], state: State
     ) -> tuple[Tensor, Tensor, Tensor, State]:
         """Run LSTM 1 and the window step by step over x (B, T, 3)."""
-        chars, mask, u = self.encode_chars(text)
+        chars, mask, u = encoded
         w_ih = self.cell1.weight_ih
         x_part = F.linear(x, w_ih[:, :3], self.cell1.bias_ih + self.cell1.bias_hh)  # (B, T, 4H)
         w_in, w_hh = w_ih[:, 3:], self.cell1.weight_hh
@@ -144,21 +146,29 @@ class HandwritingModel(nn.Module):
         return torch.stack(hs, 1), torch.stack(ws, 1), torch.stack(phis, 1), new
 
     def forward(
-        self, x: Tensor, text: Tensor, state: State | None = None
+        self,
+        x: Tensor,
+        text: Tensor,
+        state: State | None = None,
+        encoded: tuple[Tensor, Tensor, Tensor] | None = None,
+        bias: float | Tensor = 0.0,
     ) -> tuple[Mixture, State, Tensor]:
         """Score inputs x (B, T, 3) (raw offsets) conditioned on text (B, U).
 
         Returns the mixture for the next point at every step, the final state and the
-        window weights phi (B, T, U).
+        window weights phi (B, T, U). ``encoded`` is ``encode_chars(text)`` when the caller
+        keeps it between calls (sampling one step at a time); ``bias`` is the sampling bias.
         """
         if state is None:
             state = self.initial_state(x.shape[0], x.device)
+        if encoded is None:
+            encoded = self.encode_chars(text)
         x = self._scale(x)
-        h1, w, phi, state = self._first_layer(x, text, state)
+        h1, w, phi, state = self._first_layer(x, encoded, state)
         h2, s2 = self.lstm2(torch.cat([x, h1, w], -1), state.lstm2)
         h3, s3 = self.lstm3(torch.cat([x, h2, w], -1), state.lstm3)
         state.lstm2, state.lstm3 = s2, s3
-        return self.mixture(torch.cat([h1, h2, h3], -1)), state, phi
+        return self.mixture(torch.cat([h1, h2, h3], -1), bias), state, phi
 
     def mixture(self, hidden: Tensor, bias: float | Tensor = 0.0) -> Mixture:
         """Head output → mixture parameters (eqs. 18-22); ``bias`` as in eqs. 61-62."""

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from . import alphabet as alpha
-from .iamondb import Dataset
+from .iamondb import Dataset, ink_calibration
 from .model import HandwritingModel, ModelConfig, sequence_loss
 from .weights import load_weights, read_meta, save_weights
 
@@ -61,11 +61,14 @@ def pick_device(name: str) -> torch.device:
 def model_config_for(data: Dataset, hidden: int) -> ModelConfig:
     """Sizes from the options, normalization constants from the data."""
     chars = sum(len(t) for t in data.texts)
+    x_height, char_width = ink_calibration(data)
     return ModelConfig(
         alphabet=data.alphabet(),
         hidden=hidden,
         kappa_scale=float(len(data.offsets) / chars),
         offset_std=[float(s) for s in data.offsets[:, :2].std(axis=0)],
+        x_height=x_height,
+        char_width=char_width,
     )
 
 
@@ -143,6 +146,9 @@ class Trainer:
         else:
             self.model = HandwritingModel(model_config_for(train, opts.hidden))
             self._make_optimizer()
+        if self.model.config.x_height <= 0:  # older runs: measure the ink calibration now
+            cfg = self.model.config
+            cfg.x_height, cfg.char_width = ink_calibration(train)
         self.model.to(self.device)
 
     def _make_optimizer(self) -> None:

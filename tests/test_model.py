@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from vpype_handwriting import alphabet as alpha
+from vpype_handwriting.model import log_likelihood, sequence_loss
+
+from .conftest import tiny_model
+
+
+def _batch(model, texts, steps=12, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(len(texts), steps, 3, generator=g) * 2
+    x[..., 2] = (torch.rand(len(texts), steps, generator=g) < 0.2).float()
+    text = torch.from_numpy(alpha.encode_batch(texts, model.config.alphabet))
+    return x, text
+
+
+def test_loss_equals_direct_density_computation() -> None:
+    """Eqs. 23-26 evaluated by hand in float64 (no log space) give the same loss."""
+    model = tiny_model()
+    x, text = _batch(model, ["ab"], steps=5)
+    inputs = torch.cat([torch.zeros_like(x[:, :1]), x[:, :-1]], 1)
+    with torch.no_grad():
+        mix, _, _ = model(inputs, text)
+        got = -log_likelihood(mix, x).sum().item()
+        loss = sequence_loss(model, x, torch.ones(1, 5), text).item()
+    pi = mix.log_pi.exp().double().numpy()[0]
+    mu, sigma = mix.mu.double().numpy()[0], mix.log_sigma.exp().double().numpy()[0]
+    rho = mix.rho.double().numpy()[0]
+    e = 1 / (1 + np.exp(-mix.eos_logit.double().numpy()[0, :, 0]))
+    target = x.double().numpy()[0]
+    expected = 0.0
+    for t in range(5):
+        z1 = (target[t, 0] - mu[t, :, 0]) / sigma[t, :, 0]
+        z2 = (target[t, 1] - mu[t, :, 1]) / sigma[t, :, 1]
+        z = z1**2 + z2**2 - 2 * rho[t] * z1 * z2
+        n = np.exp(-z / (2 * (1 - rho[t] ** 2))) / (
+            2 * math.pi * sigma[t, :, 0] * sigma[t, :, 1] * np.sqrt(1 - rho[t] ** 2)
+        )
+        p_eos = e[t] if target[t, 2] == 1 else 1 - e[t]
+        expected -= np.log((pi[t] * n).sum()) + np.log(p_eos)
+    assert got == pytest_approx(expected)
+    assert loss == pytest_approx(expected)
+
+
+def pytest_approx(v):
+    import pytest
+
+    return pytest.approx(v, rel=1e-4, abs=1e-4)
+
+
+def test_loss_stays_finite_on_extreme_offsets() -> None:
+    model = tiny_model()
+    x, text = _batch(model, ["hello", "a"])
+    x[0, 3, :2] = 1e4
+    x[1, 2, :2] = 1e-9
+    loss = sequence_loss(model, x, torch.ones(2, x.shape[1]), text)
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+def test_padding_does_not_change_the_loss_of_a_line() -> None:
+    model = tiny_model()
+    x, text = _batch(model, ["abc"], steps=8)
+    alone = sequence_loss(model, x, torch.ones(1, 8), text)
+    padded_x = torch.cat([x, torch.zeros(1, 4, 3)], 1)
+    padded_text = torch.cat([text, torch.zeros(1, 3, dtype=torch.long)], 1)
+    mask = torch.cat([torch.ones(1, 8), torch.zeros(1, 4)], 1)
+    assert sequence_loss(model, padded_x, mask, padded_text).item() == pytest_approx(alone.item())
+
+
+def test_window_only_moves_forward() -> None:
+    model = tiny_model()
+    x, text = _batch(model, ["hello world"], steps=30)
+    with torch.no_grad():
+        _, state, phi = model(x, text)
+    assert phi.shape == (1, 30, len("hello world") + 1)
+    kappas = []
+    s = None
+    for t in range(30):
+        _, s, _ = model(x[:, t : t + 1], text, s)
+        kappas.append(s.kappa.clone())
+    k = torch.stack(kappas)
+    assert (k[1:] > k[:-1]).all()
+    torch.testing.assert_close(state.kappa, s.kappa)
+
+
+def test_tiny_model_overfits_a_few_lines() -> None:
+    torch.manual_seed(0)
+    model = tiny_model(hidden=32).train()
+    texts = ["hi", "ok"]
+    t = torch.linspace(0, 6.28, 24)
+    x = torch.stack([torch.stack([torch.cos(t + i), torch.sin(2 * t), (t > 6.0).float()], -1)
+                     for i in range(2)])
+    text = torch.from_numpy(alpha.encode_batch(texts, model.config.alphabet))
+    mask = torch.ones(2, 24)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(150):
+        loss = sequence_loss(model, x, mask, text) / mask.sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[0] > 2.0
+    assert losses[-1] < losses[0] / 4

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from vpype_handwriting.sampling import Prime, SampledLine, SampleOptions, check_line, sample_lines
+
+from .conftest import tiny_model
+
+
+def window_bias(model, kappa_step: float, eos: float | None = None):
+    k = model.config.window_k
+    with torch.no_grad():
+        model.window.proj.weight[2 * k :].zero_()
+        model.window.proj.bias[2 * k :] = kappa_step
+        if eos is not None:
+            model.head.weight[0].zero_()
+            model.head.bias[0] = eos
+    return model
+
+
+def test_same_seed_gives_identical_strokes() -> None:
+    model = tiny_model()
+    texts = ["hello", "a longer line here"]
+    a = sample_lines(model, texts, SampleOptions(seed=5))
+    b = sample_lines(model, texts, SampleOptions(seed=5))
+    c = sample_lines(model, texts, SampleOptions(seed=6))
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x.offsets, y.offsets)
+    assert not all(np.array_equal(x.offsets, z.offsets) for x, z in zip(a, c))
+
+
+def test_one_line_per_text_in_order_ending_with_a_pen_lift() -> None:
+    model = tiny_model()
+    texts = ["one", "two words", "three words here"]
+    lines = sample_lines(model, texts, SampleOptions(seed=1))
+    assert [line.text for line in lines] == texts
+    for line in lines:
+        assert line.offsets.shape[1] == 3 and line.offsets[-1, 2] == 1
+        assert line.phi.shape == (len(line.offsets), len(line.text) + 1)
+
+
+def test_stuck_attention_is_detected_as_a_runaway_and_resampled() -> None:
+    model = window_bias(tiny_model(), kappa_step=-12.0)  # kappa never advances
+    (line,) = sample_lines(model, ["stuck"], SampleOptions(seed=0, retries=2))
+    assert line.failure is not None and "ran away" in line.failure
+    assert line.attempts == 3
+    limit = model.config.kappa_scale * SampleOptions().max_steps_per_char * (len("stuck") + 1)
+    assert len(line.offsets) == int(limit)
+
+
+def test_a_line_that_ends_far_too_early_is_flagged() -> None:
+    model = window_bias(tiny_model(), kappa_step=4.0, eos=8.0)  # rushes through the text
+    (line,) = sample_lines(model, ["a sentence of some length"], SampleOptions(seed=0))
+    assert line.failure is not None and "too few points" in line.failure
+
+
+def test_a_healthy_line_finishes_once_the_window_passes_the_end() -> None:
+    model = window_bias(tiny_model(), kappa_step=np.log(1.0), eos=0.0)
+    (line,) = sample_lines(model, ["abcdef"], SampleOptions(seed=0))
+    expected = model.config.kappa_scale * (len("abcdef") + 0.5)
+    assert 0.5 * expected < len(line.offsets) < 1.5 * expected
+    assert line.phi[-1].argmax() == len("abcdef")
+
+
+def test_check_line_finds_a_skipped_character() -> None:
+    text = "cat"
+    phi = np.zeros((30, 4))
+    phi[:10, 0] = 1
+    phi[10:20, 2] = 1  # 'a' never in focus
+    phi[20:, 3] = 1
+    offsets = np.tile([1.0, 0.0, 0.0], (30, 1))
+    failure = check_line(SampledLine(text, offsets, phi), kappa_scale=10.0, hit_limit=False)
+    assert failure is not None and "'a'" in failure
+    phi[5:10, 1] = 1
+    assert check_line(SampledLine(text, offsets, phi), 10.0, False) is None
+
+
+def test_priming_continues_from_a_style_sample() -> None:
+    model = tiny_model()
+    prime = Prime(np.tile([1.0, 0.2, 0.0], (40, 1)).astype(np.float32), "sample")
+    prime.offsets[9::10, 2] = 1
+    lines = sample_lines(model, ["hi", "there"], SampleOptions(seed=2, prime=prime))
+    plain = sample_lines(model, ["hi", "there"], SampleOptions(seed=2))
+    assert [line.phi.shape[1] for line in lines] == [3, 6]
+    assert not np.array_equal(lines[0].offsets, plain[0].offsets)

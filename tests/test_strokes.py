@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vpype_handwriting import strokes
+
+
+def wave_word(x0: float, width: float, height: float, descend: bool = False) -> np.ndarray:
+    x = np.linspace(x0, x0 + width, 60)
+    y = -height * 0.5 * (1 - np.cos(2 * np.pi * (x - x0) / (width / 4)))  # y down: ink above 0
+    if descend:
+        y[28:32] += 2 * height
+    return np.stack([x, y], axis=1)
+
+
+def test_polylines_split_at_pen_ups_and_round_trip() -> None:
+    lines = [wave_word(0, 10, 2), wave_word(14, 8, 2), np.array([[30.0, -3.0]])]
+    offsets = strokes.polylines_to_offsets(lines)
+    back = strokes.offsets_to_polylines(offsets)
+    assert len(back) == 3
+    for a, b in zip(lines, back):
+        np.testing.assert_allclose(a, b, atol=1e-9)
+
+
+def test_smoothing_keeps_endpoints_and_removes_corners() -> None:
+    zig = np.array([[0, 0], [1, 1], [2, 0], [3, 1], [4, 0]], dtype=float)
+    smooth = strokes.smooth(zig, 2)
+    np.testing.assert_allclose(smooth[0], zig[0])
+    np.testing.assert_allclose(smooth[-1], zig[-1])
+    assert smooth[:, 1].max() < 1.0  # corners cut
+    assert len(smooth) > len(zig)
+
+
+def test_baseline_ignores_descenders_and_measures_x_height() -> None:
+    words = [wave_word(0, 20, 3), wave_word(25, 20, 3, descend=True), wave_word(50, 20, 3)]
+    slope, intercept = strokes.baseline(words)
+    assert abs(slope) < 1e-6 and intercept == pytest.approx(0.0, abs=0.03)  # 1% of x-height
+    assert strokes.x_height(words) == pytest.approx(3.0, rel=0.02)
+
+
+def test_straighten_removes_a_tilt() -> None:
+    words = [wave_word(0, 20, 3), wave_word(25, 20, 3), wave_word(50, 20, 3)]
+    tilted = [w + np.stack([np.zeros(len(w)), 0.05 * w[:, 0] + 7], 1) for w in words]
+    level = strokes.straighten(tilted)
+    slope, intercept = strokes.baseline(level)
+    assert abs(slope) < 1e-3 and abs(intercept) < 0.03
+
+
+def test_drop_jitter_merges_tiny_steps() -> None:
+    line = np.array([[0, 0], [0.01, 0], [0.02, 0.01], [1, 0], [1.005, 0]], dtype=float)
+    (out,) = strokes.drop_jitter([line], 0.1)
+    assert len(out) == 2
+    np.testing.assert_allclose(out[0], [0, 0])

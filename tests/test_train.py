@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from vpype_handwriting import iamondb
+from vpype_handwriting.train import Trainer, TrainOptions, epoch_batches, train
+from vpype_handwriting.weights import load_weights, read_meta
+
+from .conftest import glyph_strokes
+
+
+def tiny_dataset(n: int = 12) -> iamondb.Dataset:
+    words = ["tea", "cake", "ink", "pen", "dear", "tom", "yes"]
+    texts = [" ".join(words[(i + k) % len(words)] for k in range(1 + i % 3)) for i in range(n)]
+    parts = [iamondb.preprocess(glyph_strokes(t)) for t in texts]
+    starts = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
+    return iamondb.Dataset(np.vstack(parts), starts, texts, [f"f{i:02d}-000u" for i in range(n)])
+
+
+def options(tmp_path: Path, **kw) -> TrainOptions:
+    base = dict(run_dir=tmp_path / "run", hidden=12, batch_size=4, lr=3e-3,
+                checkpoint_minutes=999)
+    base.update(kw)
+    return TrainOptions(**base)
+
+
+def test_batches_are_length_bucketed_and_fixed_by_seed_and_epoch() -> None:
+    data = tiny_dataset(40)
+    a = epoch_batches(data, 8, seed=1, epoch=3)
+    assert [b.tolist() for b in a] == [b.tolist() for b in epoch_batches(data, 8, 1, 3)]
+    assert [b.tolist() for b in a] != [b.tolist() for b in epoch_batches(data, 8, 1, 4)]
+    assert sorted(np.concatenate(a).tolist()) == list(range(40))
+    lengths = data.lengths()
+    spread = np.mean([np.ptp(lengths[b]) for b in a])
+    assert spread < np.ptp(lengths) / 2
+
+
+def test_resume_continues_bit_identically(tmp_path: Path) -> None:
+    data = tiny_dataset()
+    straight = Trainer(data, data, options(tmp_path / "a", epochs=2))
+    straight.run()
+    first = Trainer(data, data, options(tmp_path / "b", epochs=2, max_batches=4))
+    first.run()
+    assert (first.epoch, first.batch) == (1, 1)  # stopped mid-epoch, checkpoint written
+    resumed = Trainer(data, data, options(tmp_path / "b", epochs=2, resume=True))
+    assert resumed.step == 4
+    resumed.run()
+    assert resumed.step == straight.step
+    for key, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key]), key
+    for a, b in zip(straight.optimizer.state.values(), resumed.optimizer.state.values()):
+        assert torch.equal(a["exp_avg"], b["exp_avg"])
+
+
+def test_checkpoint_is_written_atomically_and_loads_without_pickle(tmp_path: Path) -> None:
+    data = tiny_dataset()
+    trainer = Trainer(data, data, options(tmp_path, epochs=1, export_dir=tmp_path / "w"))
+    trainer.run()
+    run = tmp_path / "run"
+    assert sorted(p.name for p in run.iterdir()) == ["checkpoint.pt", "training_log.csv"]
+    ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
+    assert ckpt["epoch"] == 1 and ckpt["step"] == 3
+    rows = list(csv.DictReader(open(tmp_path / "w" / "training_log.csv")))
+    assert [int(r["epoch"]) for r in rows] == [1]
+    assert float(rows[0]["val_nll_line"]) == pytest.approx(trainer.best_val, abs=0.01)
+    meta = read_meta(tmp_path / "w")
+    assert meta["config"]["x_height"] > 0 and meta["epochs"] == 1
+    assert "non-commercial" in meta["data_terms"]
+
+
+def test_training_lowers_validation_loss_and_resumes_from_weights(tmp_path: Path) -> None:
+    data = tiny_dataset()
+    trainer = Trainer(data, data, options(tmp_path, epochs=6, export_dir=tmp_path / "w"))
+    trainer.run()
+    rows = list(csv.DictReader(open(tmp_path / "w" / "training_log.csv")))
+    assert float(rows[-1]["val_nll_line"]) < float(rows[0]["val_nll_line"])
+    again = Trainer(data, data, options(tmp_path / "x", epochs=7, init=tmp_path / "w"))
+    assert again.epoch == 6
+    model = load_weights(tmp_path / "w")
+    for key, value in model.state_dict().items():  # fp16 copy of the trained weights
+        torch.testing.assert_close(value, trainer.model.state_dict()[key], atol=2e-3, rtol=2e-3)
+
+
+def test_time_limit_stops_cleanly(tmp_path: Path) -> None:
+    data = tiny_dataset()
+    path = tmp_path / "data.npz"
+    data.save(path)
+    trainer = train(path, options(tmp_path, epochs=1000, time_limit=0.0))
+    assert trainer.step == 1
+    assert (tmp_path / "run" / "checkpoint.pt").is_file()

@@ -1,0 +1,203 @@
+"""Text → placed lines of ink: paragraphs, wrapping by measured width, alignment, spacing.
+
+``--size`` is the x-height: the height of lowercase letters such as ``x`` or ``o``, as a
+person would measure it with a ruler. Lines sit ``PITCH`` × size × line-spacing apart
+(baseline to baseline), about the proportions of handwriting on ruled paper. The position is
+the start of the first baseline; with ``--wrap`` the lines are aligned inside the box
+``[x, x + wrap]``, without it around ``x`` (as vpype's ``text`` does).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import strokes
+from .sampling import SampledLine
+
+logger = logging.getLogger(__name__)
+
+PITCH = 2.8  # baseline-to-baseline distance in x-heights at line spacing 1
+MAX_CHARS = 56  # longest line the model writes in one go (IAM-OnDB lines reach 64)
+WRAP_PASSES = 4
+
+
+class LayoutError(ValueError):
+    """The text cannot be laid out as asked (e.g. a size or width that cannot work)."""
+
+
+@dataclass
+class LayoutOptions:
+    size: float  # x-height, in the caller's units (vpype: CSS pixels)
+    wrap: float | None = None
+    align: str = "left"
+    justify: bool = False
+    position: tuple[float, float] = (0.0, 0.0)
+    line_spacing: float = 1.0
+    smooth: int = 2
+
+
+@dataclass
+class WrittenLine:
+    """A written line's text and ink in the caller's units (baseline y = 0 before placing)."""
+
+    text: str
+    polylines: list[np.ndarray]
+    words: list[int]  # word index of each polyline (for justification)
+
+    @property
+    def width(self) -> float:
+        return max(float(p[:, 0].max()) for p in self.polylines) if self.polylines else 0.0
+
+
+Sampler = Callable[[Sequence[str]], list[SampledLine]]
+
+
+def split_long(words: list[str], max_chars: int) -> list[str]:
+    """Greedy word wrap by character count (for lines the model cannot hold in one go)."""
+    lines: list[str] = []
+    for word in words:
+        if lines and len(lines[-1]) + 1 + len(word) <= max_chars:
+            lines[-1] += " " + word
+        else:
+            while len(word) > max_chars:  # a single word longer than a line: hyphenate
+                lines.append(word[: max_chars - 1] + "-")
+                word = word[max_chars - 1 :]
+            lines.append(word)
+    return lines
+
+
+def wrap_words(words: list[str], width: float, char_width: float, max_chars: int) -> list[str]:
+    """Greedy wrap using an estimated width per character, never past ``max_chars``."""
+    limit = max(1, min(max_chars, int(width / max(char_width, 1e-9))))
+    return split_long(words, limit)
+
+
+def word_of_strokes(line: SampledLine, polylines: list[np.ndarray]) -> list[int]:
+    """Which word each stroke belongs to, from where the attention window was as it was drawn."""
+    spaces = np.cumsum([c == " " for c in line.text + " "])
+    words = []
+    start = 0
+    focus = line.phi.argmax(axis=1) if line.phi.size else np.zeros(len(line.offsets), int)
+    for poly in polylines:
+        seg = focus[start : start + len(poly)]
+        start += len(poly)
+        char = int(np.median(seg)) if len(seg) else 0
+        words.append(int(spaces[min(char, len(spaces) - 1)]))
+    return words
+
+
+def ink_line(line: SampledLine, scale: float, smooth_iterations: int) -> WrittenLine:
+    """Sampled offsets → straightened polylines in caller units, baseline y = 0, left x = 0."""
+    polylines = strokes.offsets_to_polylines(line.offsets)
+    words = word_of_strokes(line, polylines)
+    polylines = [strokes.smooth(p, smooth_iterations) for p in polylines]
+    polylines = strokes.straighten(polylines)  # on the smoothed ink: the baseline as drawn
+    polylines = [p * scale for p in polylines]
+    if polylines:
+        left = min(float(p[:, 0].min()) for p in polylines)
+        polylines = [p - [left, 0.0] for p in polylines]
+    return WrittenLine(line.text, polylines, words)
+
+
+@dataclass
+class Calibration:
+    """Model units of the ink: x-height and average width of one character."""
+
+    x_height: float
+    char_width: float
+
+
+def _place(lines: list[WrittenLine | None], last_in_para: list[bool], opts: LayoutOptions
+           ) -> list[WrittenLine]:
+    x0, y0 = opts.position
+    pitch = PITCH * opts.size * opts.line_spacing
+    placed = []
+    for k, line in enumerate(lines):
+        if line is None or not line.polylines:
+            continue
+        polys = line.polylines
+        width = line.width
+        n_words = max(line.words) + 1 if line.words else 1
+        if opts.justify and opts.wrap and not last_in_para[k] and n_words > 1:
+            extra = max(0.0, opts.wrap - width)
+            polys = [p + [extra * w / (n_words - 1), 0.0] for p, w in zip(polys, line.words)]
+            width = max(width, opts.wrap if extra > 0 else width)
+        if opts.align == "left":
+            dx = x0
+        elif opts.align == "center":
+            dx = x0 + (opts.wrap - width) / 2 if opts.wrap else x0 - width / 2
+        else:
+            dx = x0 + opts.wrap - width if opts.wrap else x0 - width
+        placed.append(WrittenLine(line.text, [p + [dx, y0 + k * pitch] for p in polys],
+                                  line.words))
+    return placed
+
+
+def _fit(line: WrittenLine, width: float) -> WrittenLine:
+    """Last resort for a single word wider than the wrap width: shrink it to fit."""
+    factor = width / line.width
+    logger.warning("%r is wider than --wrap; written %.0f%% smaller", line.text, 100 * factor)
+    return WrittenLine(line.text, [p * factor for p in line.polylines], line.words)
+
+
+def layout_text(text: str, sampler: Sampler, calib: Calibration, opts: LayoutOptions
+                ) -> list[WrittenLine]:
+    """Lay out ``text`` and write it; returns each written line with its placed polylines.
+
+    All lines are sampled as one batch. With ``wrap``, lines are first wrapped by an
+    estimated character width, then measured; a paragraph with a line wider than ``wrap``
+    is wrapped again from that line with the width it really took, and those lines are
+    sampled again (one batch per pass).
+    """
+    if opts.size <= 0:
+        raise LayoutError(f"size must be positive, not {opts.size}")
+    if opts.wrap is not None and opts.wrap < 4 * opts.size:
+        raise LayoutError(f"wrap width {opts.wrap:.3g} is too narrow for letters of "
+                          f"x-height {opts.size:.3g} (need at least 4 x-heights)")
+    if opts.align not in ("left", "center", "right"):
+        raise LayoutError(f"align must be left, center or right, not {opts.align!r}")
+    scale = opts.size / calib.x_height
+    paragraphs = [p.split() for p in text.split("\n")]
+    estimate = [calib.char_width * scale] * len(paragraphs)
+    texts: list[list[str]] = []
+    for words, cw in zip(paragraphs, estimate):
+        if opts.wrap:
+            texts.append(wrap_words(words, opts.wrap, cw, MAX_CHARS))
+        else:
+            texts.append(split_long(words, MAX_CHARS))
+    inked: list[list[WrittenLine]] = [[] for _ in paragraphs]
+    todo = [(p, k) for p, lines in enumerate(texts) for k in range(len(lines))]
+    for _ in range(WRAP_PASSES):
+        sampled = sampler([texts[p][k] for p, k in todo]) if todo else []
+        for (p, k), line in zip(todo, sampled):
+            del inked[p][k:]
+            inked[p].append(ink_line(line, scale, opts.smooth))
+        todo = []
+        if not opts.wrap:
+            break
+        for p, lines in enumerate(inked):
+            wide = [k for k, line in enumerate(lines) if line.width > opts.wrap]
+            if not wide or all(len(texts[p][k].split()) == 1 for k in wide):
+                continue
+            k0 = wide[0]
+            estimate[p] = max(estimate[p] * 1.03, *(lines[k].width / len(lines[k].text)
+                                                     for k in wide))
+            rest = " ".join(texts[p][k0:]).split()
+            texts[p] = texts[p][:k0] + wrap_words(rest, opts.wrap, estimate[p], MAX_CHARS)
+            todo += [(p, k) for k in range(k0, len(texts[p]))]
+    flat: list[WrittenLine | None] = []
+    last: list[bool] = []
+    for lines in inked:
+        if not lines:
+            flat.append(None)
+            last.append(True)
+        for k, line in enumerate(lines):
+            if opts.wrap and line.width > opts.wrap:
+                line = _fit(line, opts.wrap)
+            flat.append(line)
+            last.append(k == len(lines) - 1)
+    return _place(flat, last, opts)

@@ -1,0 +1,178 @@
+"""Batched sampling: every line of a request advances together, one pen point per step.
+
+A line is finished when the attention window has passed its last character (the window
+weight is largest on the END terminator) and the pen lifts. A hard step limit proportional
+to the line length stops runaways. Finished lines are checked (:func:`check_line`) and
+failures are resampled a few times before the best attempt is accepted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from . import alphabet as alpha
+from .model import HandwritingModel, Mixture, State
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Prime:
+    """A style sample: its pen offsets (n, 3) and its text, run through the net first."""
+
+    offsets: np.ndarray
+    text: str
+
+
+@dataclass
+class SampledLine:
+    """One written line: offsets (n, 3), its text, attention weights and any failure."""
+
+    text: str
+    offsets: np.ndarray
+    phi: np.ndarray  # (n, len(text) + 1) attention over the characters and END
+    failure: str | None = None
+    attempts: int = 1
+
+
+@dataclass
+class SampleOptions:
+    bias: float = 0.75
+    seed: int | None = None
+    retries: int = 3
+    max_steps_per_char: float = 3.0  # × kappa_scale (≈ points per character)
+    prime: Prime | None = None
+    progress: bool | None = None  # None: a bar when stderr is a terminal
+    extra: dict = field(default_factory=dict)
+
+
+def sample_mixture(mix: Mixture, gen: torch.Generator) -> torch.Tensor:
+    """Draw (dx, dy, eos) for each row from the biased mixture of one step (eqs. 61-62)."""
+    probs = mix.log_pi.exp()
+    comp = torch.multinomial(probs, 1, generator=gen).squeeze(-1)
+    rows = torch.arange(probs.shape[0], device=probs.device)
+    mu, log_sigma, rho = mix.mu[rows, comp], mix.log_sigma[rows, comp], mix.rho[rows, comp]
+    sigma = log_sigma.exp()
+    z = torch.randn(mu.shape, generator=gen, device=mu.device)
+    dx = mu[:, 0] + sigma[:, 0] * z[:, 0]
+    dy = mu[:, 1] + sigma[:, 1] * (rho * z[:, 0] + torch.sqrt(1 - rho**2) * z[:, 1])
+    eos_p = torch.sigmoid(mix.eos_logit[:, 0])
+    eos = (torch.rand(eos_p.shape, generator=gen, device=eos_p.device) < eos_p).float()
+    return torch.stack([dx, dy, eos], dim=-1)
+
+
+def check_line(line: SampledLine, kappa_scale: float, hit_limit: bool) -> str | None:
+    """Why a sampled line looks broken, or None when it looks fine."""
+    n_chars = max(len(line.text), 1)
+    if hit_limit:
+        return "ran away (step limit reached before the text ended)"
+    per_char = len(line.offsets) / n_chars
+    if per_char < 0.35 * kappa_scale:
+        return f"too few points for its text ({per_char:.1f} per character)"
+    if per_char > 2.5 * kappa_scale:
+        return f"too many points for its text ({per_char:.1f} per character)"
+    if len(line.text.strip()) and line.phi.size:
+        share = line.phi / np.maximum(line.phi.sum(axis=1, keepdims=True), 1e-9)
+        seen = share.max(axis=0)[: len(line.text)]
+        letters = np.array([not c.isspace() for c in line.text])
+        skipped = np.flatnonzero((seen < 0.15) & letters)
+        if len(skipped):
+            return f"attention skipped character {skipped[0] + 1} ({line.text[skipped[0]]!r})"
+    points = np.cumsum(line.offsets[:, :2], axis=0)
+    width = np.ptp(points[:, 0]) if len(points) else 0.0
+    height = np.ptp(points[:, 1]) if len(points) else 0.0
+    if height > 2.0 * width + 30:
+        return "scribble (ink much taller than wide)"
+    return None
+
+
+def _prime_inputs(prime: Prime, batch: int, device: torch.device) -> torch.Tensor:
+    offsets = torch.from_numpy(np.asarray(prime.offsets, dtype=np.float32)).to(device)
+    inputs = torch.cat([torch.zeros(1, 3, device=device), offsets], dim=0)
+    return inputs.unsqueeze(0).expand(batch, -1, -1).contiguous()
+
+
+@torch.inference_mode()
+def sample_batch(
+    model: HandwritingModel, texts: Sequence[str], opts: SampleOptions, gen: torch.Generator
+) -> list[tuple[SampledLine, bool]]:
+    """Sample every text at once; returns each line with whether it hit the step limit."""
+    device = next(model.parameters()).device
+    prefix = opts.prime.text + " " if opts.prime is not None else ""
+    batch = len(texts)
+    encoded_text = alpha.encode_batch([prefix + t for t in texts], model.config.alphabet)
+    text = torch.from_numpy(encoded_text).to(device)
+    encoded = model.encode_chars(text)
+    end = torch.tensor([len(prefix) + len(t) for t in texts], device=device)
+    limit = int(model.config.kappa_scale * opts.max_steps_per_char * (max(map(len, texts)) + 1))
+    state: State | None = None
+    x = torch.zeros(batch, 1, 3, device=device)
+    if opts.prime is not None:
+        x = _prime_inputs(opts.prime, batch, device)
+    steps, phis = [], []
+    lengths = torch.full((batch,), limit, dtype=torch.long, device=device)
+    done = torch.zeros(batch, dtype=torch.bool, device=device)
+    for t in range(limit):
+        mix, state, phi = model(x, text, state, encoded, opts.bias)
+        last = Mixture(*(getattr(mix, f)[:, -1] for f in mix.__dataclass_fields__))
+        point = sample_mixture(last, gen)
+        phi_t = phi[:, -1]
+        steps.append(point)
+        phis.append(phi_t)
+        # Graves' stop rule: the window weighs END above every character, and the pen lifts.
+        finished = (phi_t.argmax(dim=1) >= end) & (point[:, 2] > 0.5) & ~done
+        lengths = torch.where(finished, t + 1, lengths)
+        done = done | finished
+        if t % 8 == 0 and bool(done.all()):
+            break
+        x = point.unsqueeze(1)
+    all_points = torch.stack(steps, 1).float().cpu().numpy()
+    all_phi = torch.stack(phis, 1).float().cpu().numpy()
+    out = []
+    for b, line_text in enumerate(texts):
+        n = int(lengths[b])
+        offsets = all_points[b, :n].copy()
+        offsets[-1, 2] = 1.0  # the pen always lifts at the end of a line
+        lo = len(prefix)
+        phi_b = all_phi[b, :n, lo : lo + len(line_text) + 1]
+        out.append((SampledLine(line_text, offsets, phi_b), not bool(done[b])))
+    return out
+
+
+def sample_lines(
+    model: HandwritingModel, texts: Sequence[str], opts: SampleOptions | None = None
+) -> list[SampledLine]:
+    """Sample all ``texts`` as one batch, resampling lines that fail :func:`check_line`."""
+    opts = opts or SampleOptions()
+    device = next(model.parameters()).device
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(opts.seed) if opts.seed is not None else int(torch.seed() % 2**62))
+    result: list[SampledLine | None] = [None] * len(texts)
+    pending = list(range(len(texts)))
+    for attempt in range(1, opts.retries + 2):
+        sampled = sample_batch(model, [texts[i] for i in pending], opts, gen)
+        still = []
+        for i, (line, hit_limit) in zip(pending, sampled):
+            line.failure = check_line(line, model.config.kappa_scale, hit_limit)
+            line.attempts = attempt
+            previous = result[i]
+            if previous is None or previous.failure is not None:
+                result[i] = line
+            if line.failure is not None:
+                still.append(i)
+        if not still:
+            break
+        logger.debug("attempt %d: %d of %d lines failed, resampling", attempt, len(still),
+                     len(texts))
+        pending = still
+    lines = [line for line in result if line is not None]
+    for line in lines:
+        if line.failure is not None:
+            logger.warning("line %r still failed after %d attempts: %s", line.text,
+                           line.attempts, line.failure)
+    return lines

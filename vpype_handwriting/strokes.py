@@ -1,0 +1,124 @@
+"""Pen offsets ⇄ points ⇄ polylines: splitting at pen-ups, smoothing, baseline, units."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def offsets_to_polylines(offsets: np.ndarray) -> list[np.ndarray]:
+    """(n, 3) offsets (dx, dy, eos) → list of (k, 2) pen-down polylines.
+
+    A row's eos=1 means the pen lifts after that point, so the next offset is a pen-up move.
+    """
+    if len(offsets) == 0:
+        return []
+    points = np.cumsum(offsets[:, :2], axis=0)
+    ends = np.flatnonzero(offsets[:, 2] > 0.5)
+    if len(ends) == 0 or ends[-1] != len(offsets) - 1:
+        ends = np.append(ends, len(offsets) - 1)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    return [points[a : b + 1] for a, b in zip(starts, ends) if b >= a]
+
+
+def polylines_to_offsets(polylines: list[np.ndarray]) -> np.ndarray:
+    """Inverse of :func:`offsets_to_polylines` (the first point's offset is from the origin)."""
+    rows = []
+    for line in polylines:
+        eos = np.zeros((len(line), 1))
+        eos[-1] = 1
+        rows.append(np.hstack([line, eos]))
+    pts = np.vstack(rows)
+    out = pts.copy()
+    out[1:, :2] = np.diff(pts[:, :2], axis=0)
+    return out
+
+
+def smooth(line: np.ndarray, iterations: int = 2) -> np.ndarray:
+    """Chaikin corner cutting, endpoints kept: curves instead of jagged pen steps."""
+    for _ in range(iterations):
+        if len(line) < 3:
+            return line
+        q = 0.75 * line[:-1] + 0.25 * line[1:]
+        r = 0.25 * line[:-1] + 0.75 * line[1:]
+        mid = np.empty((2 * (len(line) - 1), 2))
+        mid[0::2], mid[1::2] = q, r
+        line = np.vstack([line[:1], mid[1:-1], line[-1:]])
+    return line
+
+
+def drop_jitter(polylines: list[np.ndarray], min_step: float) -> list[np.ndarray]:
+    """Merge points closer than ``min_step`` so the plotter draws no hairline zig-zags."""
+    out = []
+    for line in polylines:
+        keep = [line[0]]
+        for p in line[1:]:
+            if np.hypot(*(p - keep[-1])) >= min_step:
+                keep.append(p)
+        if len(keep) == 1 and len(line) > 1:
+            keep.append(line[-1])
+        out.append(np.asarray(keep))
+    return out
+
+
+def _extrema(polylines: list[np.ndarray], lowest: bool) -> np.ndarray:
+    """Points where the pen turns in y: bottoms (y largest, y grows down) or tops."""
+    found = []
+    for line in polylines:
+        y = line[:, 1]
+        if len(y) < 3:
+            continue
+        dy = np.sign(np.diff(y))
+        turn = (dy[:-1] > 0) & (dy[1:] <= 0) if lowest else (dy[:-1] < 0) & (dy[1:] >= 0)
+        found.extend(line[1:-1][turn])
+    return np.asarray(found).reshape(-1, 2)
+
+
+def baseline(polylines: list[np.ndarray]) -> tuple[float, float]:
+    """(slope, intercept) of the line the letters sit on, from the bottoms of the ink.
+
+    Descenders are a minority of letter bottoms, so a median-based fit ignores them.
+    """
+    bottoms = _extrema(polylines, lowest=True)
+    if len(bottoms) < 2:
+        pts = np.vstack(polylines)
+        return 0.0, float(np.percentile(pts[:, 1], 75))
+    x, y = bottoms[:, 0], bottoms[:, 1]
+    slope = 0.0
+    if np.ptp(x) > 0 and len(x) >= 6:
+        order = np.argsort(x)
+        half = len(x) // 2
+        left, right = order[:half], order[half:]
+        dx = np.median(x[right]) - np.median(x[left])
+        if dx > 0:
+            slope = float(np.clip((np.median(y[right]) - np.median(y[left])) / dx, -0.2, 0.2))
+    intercept = float(np.median(y - slope * x))
+    return slope, intercept
+
+
+def x_height(polylines: list[np.ndarray]) -> float:
+    """Height of the lowercase body: median letter top above the baseline (ink units)."""
+    slope, intercept = baseline(polylines)
+    tops = _extrema(polylines, lowest=False)
+    if len(tops) == 0:
+        return 0.0
+    above = intercept + slope * tops[:, 0] - tops[:, 1]
+    above = above[above > 0]
+    return float(np.median(above)) if len(above) else 0.0
+
+
+def straighten(polylines: list[np.ndarray]) -> list[np.ndarray]:
+    """Shear out the baseline's slope and move the baseline to y = 0."""
+    slope, intercept = baseline(polylines)
+    out = []
+    for line in polylines:
+        moved = line.copy()
+        moved[:, 1] -= intercept + slope * line[:, 0]
+        out.append(moved)
+    return out
+
+
+def bounds(polylines: list[np.ndarray]) -> tuple[float, float, float, float]:
+    pts = np.vstack(polylines)
+    return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(
+        pts[:, 1].max()
+    )

@@ -1,0 +1,76 @@
+"""The library entry point: text in, placed pen polylines out (no click, no vpype_cli)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from . import alphabet as alpha
+from .layout import Calibration, LayoutOptions, WrittenLine, layout_text
+from .model import HandwritingModel
+from .sampling import SampledLine, SampleOptions, sample_lines
+from .weights import WeightsError, load_weights
+
+logger = logging.getLogger(__name__)
+
+
+@functools.lru_cache(maxsize=4)
+def cached_model(weights: str | None, device: str) -> HandwritingModel:
+    """Load weights once per process (batch letters and vpype blocks reuse the model)."""
+    return load_weights(None if weights is None else Path(weights), device)
+
+
+def resolve_device(name: str) -> str:
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda asked for, but torch sees no CUDA device")
+    return name
+
+
+@dataclass
+class Handwriter:
+    """A loaded model plus sampling settings; :meth:`write` lays out and writes text."""
+
+    model: HandwritingModel
+    sample: SampleOptions = field(default_factory=SampleOptions)
+    unknown: str = "error"
+    failed: list[SampledLine] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, weights: Path | None = None, device: str = "auto", **kwargs) -> Handwriter:
+        model = cached_model(None if weights is None else str(weights), resolve_device(device))
+        return cls(model, **kwargs)
+
+    @property
+    def alphabet(self) -> str:
+        return self.model.config.alphabet
+
+    def calibration(self) -> Calibration:
+        cfg = self.model.config
+        if cfg.x_height <= 0 or cfg.char_width <= 0:
+            raise WeightsError("the weights config lacks its ink calibration (x_height)")
+        prime = self.sample.prime
+        if prime is not None:  # a style writes at its own size: calibrate on the sample
+            from .styles import prime_calibration
+
+            return prime_calibration(prime, cfg)
+        return Calibration(cfg.x_height, cfg.char_width)
+
+    def prepare_text(self, text: str) -> str:
+        """Normalize and check ``text`` (raises on unknown characters or empty text)."""
+        return alpha.check(text, self.alphabet, self.unknown)
+
+    def sample_texts(self, texts: list[str]) -> list[SampledLine]:
+        lines = sample_lines(self.model, texts, self.sample)
+        self.failed += [line for line in lines if line.failure is not None]
+        return lines
+
+    def write(self, text: str, layout: LayoutOptions) -> list[WrittenLine]:
+        """Write ``text``; returns each written line with its placed polylines."""
+        text = self.prepare_text(text)
+        return layout_text(text, self.sample_texts, self.calibration(), layout)
