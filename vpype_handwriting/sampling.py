@@ -176,3 +176,24 @@ def sample_lines(
             logger.warning("line %r still failed after %d attempts: %s", line.text,
                            line.attempts, line.failure)
     return lines
+
+
+@torch.inference_mode()
+def replay(model: HandwritingModel, line: SampledLine, prime: Prime | None = None
+           ) -> dict[str, np.ndarray]:
+    """Run the written offsets back through the net: the mixture it predicted at each step."""
+    device = next(model.parameters()).device
+    prefix = prime.text + " " if prime is not None else ""
+    text = torch.from_numpy(alpha.encode_batch([prefix + line.text], model.config.alphabet))
+    offsets = torch.from_numpy(line.offsets.astype(np.float32))[None].to(device)
+    start = (_prime_inputs(prime, 1, device) if prime is not None
+             else torch.zeros(1, 1, 3, device=device))
+    inputs = torch.cat([start, offsets[:, :-1]], 1)
+    mix, _, _ = model(inputs, text.to(device))
+    n = offsets.shape[1]
+    mix = Mixture(*(getattr(mix, f)[:, -n:] for f in mix.__dataclass_fields__))
+    return {
+        "pi": mix.log_pi.exp()[0].float().cpu().numpy(),
+        "mu": mix.mu[0].float().cpu().numpy(),
+        "sigma": mix.log_sigma.exp()[0].float().cpu().numpy(),
+    }

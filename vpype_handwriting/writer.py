@@ -39,7 +39,12 @@ class Handwriter:
     model: HandwritingModel
     sample: SampleOptions = field(default_factory=SampleOptions)
     unknown: str = "error"
-    failed: list[SampledLine] = field(default_factory=list)
+    sampled: list[SampledLine] = field(default_factory=list)  # every line written so far
+
+    @property
+    def failed(self) -> list[SampledLine]:
+        """Lines that still looked wrong after their retries."""
+        return [line for line in self.sampled if line.failure is not None]
 
     @classmethod
     def load(cls, weights: Path | None = None, device: str = "auto", **kwargs) -> Handwriter:
@@ -67,7 +72,7 @@ class Handwriter:
 
     def sample_texts(self, texts: list[str]) -> list[SampledLine]:
         lines = sample_lines(self.model, texts, self.sample)
-        self.failed += [line for line in lines if line.failure is not None]
+        self.sampled += lines
         return lines
 
     def write(self, text: str, layout: LayoutOptions) -> list[WrittenLine]:

@@ -95,3 +95,36 @@ def train(data_path: Path | None, run_dir: Path, export_dir: Path | None, resume
         run_training(data_path or iamondb.default_cache(), opts)
     except (ValueError, FileNotFoundError) as exc:
         _fail(exc)
+
+
+@cli.command()
+@click.argument("text")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("inspect.png"), show_default=True, help="PNG to write.")
+@click.option("--weights", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Model folder (default: the shipped weights).")
+@click.option("--bias", type=float, default=0.75, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--style", default=None, help="Built-in style number or a user style name.")
+def inspect(text: str, out: Path, weights: Path | None, bias: float, seed: int,
+            style: str | None) -> None:
+    """Draw the attention window and the mixture density of one written line.
+
+    Example: vpype-handwriting inspect "Dear Tom" --out inspect.png
+    """
+    from ..render import render_inspection
+    from ..sampling import SampleOptions, replay
+    from ..writer import Handwriter
+
+    try:
+        writer = Handwriter.load(weights, "cpu", sample=SampleOptions(bias=bias, seed=seed))
+        if style is not None:
+            from ..styles import load_style
+
+            writer.sample.prime = load_style(style, writer.alphabet)
+        (line,) = writer.sample_texts([writer.prepare_text(text)])
+        render_inspection(line, replay(writer.model, line, writer.sample.prime), out)
+    except (ValueError, RuntimeError) as exc:
+        _fail(exc)
+    state = f"FAILED: {line.failure}" if line.failure else "ok"
+    click.echo(f"{len(line.offsets)} points, {line.attempts} attempt(s), {state}; wrote {out}")
