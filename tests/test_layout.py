@@ -7,7 +7,12 @@ from hypothesis import strategies as st
 
 from vpype_handwriting import strokes
 from vpype_handwriting.layout import (
-    MAX_CHARS, PITCH, Calibration, LayoutError, LayoutOptions, layout_text,
+    MAX_CHARS,
+    PITCH,
+    Calibration,
+    LayoutError,
+    LayoutOptions,
+    layout_text,
 )
 from vpype_handwriting.sampling import SampledLine
 

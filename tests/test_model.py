@@ -109,3 +109,18 @@ def test_tiny_model_overfits_a_few_lines() -> None:
         losses.append(loss.item())
     assert losses[0] > 2.0
     assert losses[-1] < losses[0] / 4
+
+
+def test_step_matches_forward() -> None:
+    """The fused one-step path used for sampling is the same network as ``forward``."""
+    model = tiny_model()
+    x, text = _batch(model, ["hello", "tea"], steps=7)
+    with torch.no_grad():
+        mix, _, phi = model(x, text)
+        encoded = model.encode_chars(text)
+        state = model.initial_state(2, x.device)
+        for t in range(7):
+            m, state, p = model.step(x[:, t], encoded, state)
+            torch.testing.assert_close(m.mu, mix.mu[:, t])
+            torch.testing.assert_close(m.log_pi, mix.log_pi[:, t])
+            torch.testing.assert_close(p, phi[:, t])

@@ -3,7 +3,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vpype_handwriting.sampling import Prime, SampledLine, SampleOptions, check_line, sample_lines
+from vpype_handwriting.sampling import (
+    Prime,
+    SampledLine,
+    SampleOptions,
+    check_line,
+    sample_lines,
+)
 
 from .conftest import tiny_model
 

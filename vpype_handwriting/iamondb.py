@@ -9,7 +9,6 @@ writes the whole set to one compressed ``.npz`` cache.
 
 from __future__ import annotations
 
-import io
 import logging
 import re
 import tarfile

@@ -170,6 +170,34 @@ class HandwritingModel(nn.Module):
         state.lstm2, state.lstm3 = s2, s3
         return self.mixture(torch.cat([h1, h2, h3], -1), bias), state, phi
 
+    def step(
+        self, x: Tensor, encoded: tuple[Tensor, Tensor, Tensor], state: State,
+        bias: float | Tensor = 0.0,
+    ) -> tuple[Mixture, State, Tensor]:
+        """One sampling step for x (B, 3): the same network as ``forward`` with T = 1, but
+        every layer as a fused ``lstm_cell`` (``nn.LSTM`` costs ~1 ms a call at T = 1)."""
+        chars, mask, u = encoded
+        x = self._scale(x)
+        c = self.cell1
+        h1, c1 = torch.lstm_cell(torch.cat([x, state.w], -1), (state.h1, state.c1),
+                                 c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh)
+        w, kappa, phi = self.window(h1, state.kappa, chars, mask, u)
+        hidden = [h1]
+        below, carried = h1, []
+        for lstm, prev in ((self.lstm2, state.lstm2), (self.lstm3, state.lstm3)):
+            if prev is None:
+                zero = torch.zeros_like(h1)
+                hc = (zero, zero)
+            else:
+                hc = (prev[0][0], prev[1][0])
+            h, cell = torch.lstm_cell(torch.cat([x, below, w], -1), hc, lstm.weight_ih_l0,
+                                      lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)
+            carried.append((h[None], cell[None]))
+            hidden.append(h)
+            below = h
+        new = State(h1, c1, kappa, w, carried[0], carried[1])
+        return self.mixture(torch.cat(hidden, -1), bias), new, phi
+
     def mixture(self, hidden: Tensor, bias: float | Tensor = 0.0) -> Mixture:
         """Head output → mixture parameters (eqs. 18-22); ``bias`` as in eqs. 61-62."""
         m = self.config.mixtures

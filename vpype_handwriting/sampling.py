@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from . import alphabet as alpha
-from .model import HandwritingModel, Mixture, State
+from .model import HandwritingModel, Mixture
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class SampleOptions:
     bias: float = 0.75
     seed: int | None = None
     retries: int = 3
-    max_steps_per_char: float = 3.0  # × kappa_scale (≈ points per character)
+    max_steps_per_char: float = 2.0  # × kappa_scale (≈ points per character)
     prime: Prime | None = None
     progress: bool | None = None  # None: a bar when stderr is a terminal
     extra: dict = field(default_factory=dict)
@@ -110,18 +110,18 @@ def sample_batch(
     encoded = model.encode_chars(text)
     end = torch.tensor([len(prefix) + len(t) for t in texts], device=device)
     limit = int(model.config.kappa_scale * opts.max_steps_per_char * (max(map(len, texts)) + 1))
-    state: State | None = None
-    x = torch.zeros(batch, 1, 3, device=device)
-    if opts.prime is not None:
-        x = _prime_inputs(opts.prime, batch, device)
+    state = model.initial_state(batch, device)
+    x = torch.zeros(batch, 3, device=device)
+    if opts.prime is not None:  # run the style sample through the net, then continue
+        mix, state, _ = model(_prime_inputs(opts.prime, batch, device)[:, :-1], text, state,
+                              encoded)
+        x = _prime_inputs(opts.prime, batch, device)[:, -1]
     steps, phis = [], []
     lengths = torch.full((batch,), limit, dtype=torch.long, device=device)
     done = torch.zeros(batch, dtype=torch.bool, device=device)
     for t in range(limit):
-        mix, state, phi = model(x, text, state, encoded, opts.bias)
-        last = Mixture(*(getattr(mix, f)[:, -1] for f in mix.__dataclass_fields__))
-        point = sample_mixture(last, gen)
-        phi_t = phi[:, -1]
+        mix, state, phi_t = model.step(x, encoded, state, opts.bias)
+        point = sample_mixture(mix, gen)
         steps.append(point)
         phis.append(phi_t)
         # Graves' stop rule: the window weighs END above every character, and the pen lifts.
@@ -130,7 +130,7 @@ def sample_batch(
         done = done | finished
         if t % 8 == 0 and bool(done.all()):
             break
-        x = point.unsqueeze(1)
+        x = point
     all_points = torch.stack(steps, 1).float().cpu().numpy()
     all_phi = torch.stack(phis, 1).float().cpu().numpy()
     out = []
