@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from vpype_handwriting import styles, strokes
+from vpype_handwriting.cli.tools import cli
+from vpype_handwriting.sampling import SampleOptions, sample_lines
+
+from .conftest import tiny_config, tiny_model
+
+
+@pytest.fixture(autouse=True)
+def user_styles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "user-styles"
+    monkeypatch.setattr(styles, "user_dir", lambda: folder)
+    return folder
+
+
+def handwriting_svg(path: Path, words: list[str], scale: float = 1.0) -> Path:
+    """A fake handwritten line as SVG polylines: loops of x-height 20 px, 25 px a letter."""
+    paths, x = [], 10.0
+    for word in words:
+        t = np.linspace(0, 2 * np.pi * len(word), 30 * len(word))
+        xs = x + 25 * t / (2 * np.pi) + 6 * np.sin(t)
+        ys = 100 - 10 * (1 - np.cos(t))
+        pts = " ".join(f"{a * scale:.2f},{b * scale:.2f}" for a, b in zip(xs, ys))
+        paths.append(f'<polyline points="{pts}" fill="none" stroke="black"/>')
+        x = xs[-1] + 30
+    path.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="200">'
+                    + "".join(paths) + "</svg>")
+    return path
+
+
+def test_a_user_sample_is_normalized_like_the_training_data(tmp_path: Path) -> None:
+    config = tiny_config()
+    svg = handwriting_svg(tmp_path / "mine.svg", ["tea", "for", "two"])
+    for scale in (1.0, 0.1):  # px or mm: the same normalized sample
+        offsets = styles.sample_from_polylines(styles.read_svg_polylines(svg) if scale == 1
+                                               else [p * 0.1 for p in
+                                                     styles.read_svg_polylines(svg)],
+                                               "tea for two", config)
+        polylines = strokes.straighten(strokes.offsets_to_polylines(offsets))
+        # sampled at ~1 unit a point, like the training ink: peaks are cut a little
+        assert strokes.x_height(polylines) == pytest.approx(config.x_height, rel=0.1)
+        steps = np.hypot(*offsets[offsets[:, 2] == 0][1:, :2].T)
+        assert np.median(steps) == pytest.approx(1.0, rel=0.1)
+        assert int(offsets[:, 2].sum()) == 3
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("", "text is empty"),
+    ("tea for two \u2603", "characters the model lacks"),
+    ("tea for two and a great many more words than that", "as wide per character"),
+])
+def test_bad_samples_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
+    svg = handwriting_svg(tmp_path / "mine.svg", ["tea", "for", "two"])
+    with pytest.raises(styles.StyleError, match=message):
+        styles.sample_from_polylines(styles.read_svg_polylines(svg), text, tiny_config())
+
+
+def test_an_svg_without_paths_is_refused(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.svg"
+    empty.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    with pytest.raises(styles.StyleError, match="holds no paths"):
+        styles.read_svg_polylines(empty)
+
+
+def test_add_list_use_and_remove_a_style(tmp_path: Path, tiny_weights: Path) -> None:
+    svg = handwriting_svg(tmp_path / "mine.svg", ["tea", "for", "two"])
+    runner = CliRunner()
+    add = ["styles", "add", "mine", "--svg", str(svg), "--text", "tea for two",
+           "--weights", str(tiny_weights)]
+    result = runner.invoke(cli, add)
+    assert result.exit_code == 0, result.output
+    again = runner.invoke(cli, add)
+    assert again.exit_code != 0 and "exists already" in again.output
+    assert runner.invoke(cli, [*add, "--overwrite"]).exit_code == 0
+    listing = runner.invoke(cli, ["styles"])
+    assert "mine" in listing.output and "yours" in listing.output
+    prime = styles.load_style("mine", tiny_config().alphabet)
+    assert prime.text == "tea for two"
+    lines = sample_lines(tiny_model(), ["hello", "world"], SampleOptions(seed=0, prime=prime))
+    assert [line.text for line in lines] == ["hello", "world"]
+    assert runner.invoke(cli, ["styles", "remove", "mine"]).exit_code == 0
+    with pytest.raises(styles.StyleError, match="no style named 'mine'"):
+        styles.load_style("mine", tiny_config().alphabet)
+
+
+def test_style_names_are_checked(tmp_path: Path) -> None:
+    for bad in ["3", "../up", "", "a b"]:
+        with pytest.raises(styles.StyleError, match="style name"):
+            styles.save_user_style(bad, "x", np.zeros((3, 3)), "test")
+
+
+def test_builtin_styles_are_distinct_short_samples() -> None:
+    found = [s for s in styles.list_styles() if s.builtin]
+    if not found:
+        pytest.skip("no built-in styles in this checkout")
+    assert len(found) >= 8
+    assert len({s.source for s in found}) == len(found)
+    for style in found:
+        doc = json.loads((styles.builtin_dir() / f"{style.name}.json").read_text())
+        assert set(doc) == {"text", "source", "offsets"}
+        assert 10 <= len(style.text) <= 45 and len(style.offsets) < 800
+
+
+def test_handwrite_with_a_style_keeps_batching(tmp_path: Path, tiny_weights: Path) -> None:
+    import vpype_cli
+
+    svg = handwriting_svg(tmp_path / "mine.svg", ["tea", "for", "two"])
+    styles.save_user_style(
+        "mine", "tea for two",
+        styles.sample_from_polylines(styles.read_svg_polylines(svg), "tea for two",
+                                     tiny_config()), "test")
+    doc = vpype_cli.execute(f"handwrite --weights '{tiny_weights}' --seed 1 --style mine "
+                            "'one line\\nand another'")
+    assert len(doc.layers[1]) > 0
