@@ -52,3 +52,14 @@ def test_drop_jitter_merges_tiny_steps() -> None:
     (out,) = strokes.drop_jitter([line], 0.1)
     assert len(out) == 2
     np.testing.assert_allclose(out[0], [0, 0])
+
+
+def test_dots_become_short_drawable_marks() -> None:
+    dot = np.array([[5.0, 5.0]])
+    tiny = np.array([[1.0, 1.0], [1.01, 1.0]])
+    word = wave_word(0, 10, 2)
+    out = strokes.mark_dots([dot, tiny, word], 0.5)
+    assert len(out[0]) == 2 and np.hypot(*(out[0][1] - out[0][0])) == pytest.approx(0.5)
+    np.testing.assert_allclose(out[0].mean(axis=0), [5.0, 5.0])
+    assert np.hypot(*(out[1][1] - out[1][0])) == pytest.approx(0.5)
+    assert out[2] is word

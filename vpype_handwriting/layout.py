@@ -90,13 +90,19 @@ def word_of_strokes(line: SampledLine, polylines: list[np.ndarray]) -> list[int]
     return words
 
 
-def ink_line(line: SampledLine, scale: float, smooth_iterations: int) -> WrittenLine:
-    """Sampled offsets → straightened polylines in caller units, baseline y = 0, left x = 0."""
+def ink_line(line: SampledLine, scale: float, smooth_iterations: int, size: float
+             ) -> WrittenLine:
+    """Sampled offsets → straightened polylines in caller units, baseline y = 0, left x = 0.
+
+    Points closer than 2% of the x-height are merged (no hairline jitter for the plotter)
+    and dots get a mark of 8% of the x-height.
+    """
     polylines = strokes.offsets_to_polylines(line.offsets)
     words = word_of_strokes(line, polylines)
     polylines = [strokes.smooth(p, smooth_iterations) for p in polylines]
     polylines = strokes.straighten(polylines)  # on the smoothed ink: the baseline as drawn
     polylines = [p * scale for p in polylines]
+    polylines = strokes.mark_dots(strokes.drop_jitter(polylines, 0.02 * size), 0.08 * size)
     if polylines:
         left = min(float(p[:, 0].min()) for p in polylines)
         polylines = [p - [left, 0.0] for p in polylines]
@@ -175,7 +181,7 @@ def layout_text(text: str, sampler: Sampler, calib: Calibration, opts: LayoutOpt
         sampled = sampler([texts[p][k] for p, k in todo]) if todo else []
         for (p, k), line in zip(todo, sampled):
             del inked[p][k:]
-            inked[p].append(ink_line(line, scale, opts.smooth))
+            inked[p].append(ink_line(line, scale, opts.smooth, opts.size))
         todo = []
         if not opts.wrap:
             break

@@ -122,3 +122,17 @@ def bounds(polylines: list[np.ndarray]) -> tuple[float, float, float, float]:
     return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(
         pts[:, 1].max()
     )
+
+
+def mark_dots(polylines: list[np.ndarray], min_length: float) -> list[np.ndarray]:
+    """Give strokes shorter than ``min_length`` (i-dots, full stops) a drawable short mark;
+    a one-point path draws nothing on a plotter."""
+    out = []
+    for line in polylines:
+        length = float(np.hypot(*np.diff(line, axis=0).T).sum()) if len(line) > 1 else 0.0
+        if length < min_length:
+            c = line.mean(axis=0)
+            half = np.array([min_length / 2, 0.0])
+            line = np.stack([c - half, c + half])
+        out.append(line)
+    return out

@@ -122,6 +122,23 @@ def evaluate(
     return total / len(data), total / max(points, 1)
 
 
+class _StopRequest:
+    """SIGTERM / SIGINT ask the run to checkpoint after the current batch and stop."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, self._handle)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        logger.info("signal %d: stopping after this batch", signum)
+        self.requested = True
+
+
 class Trainer:
     """Holds the model, optimizer and counters of one run; see :func:`train`."""
 
@@ -235,6 +252,7 @@ class Trainer:
         opts = self.opts
         start = last_ckpt = time.monotonic()
         done = 0
+        stop = _StopRequest()
         while self.epoch < opts.epochs:
             batches = epoch_batches(self.train_data, opts.batch_size, opts.seed, self.epoch)
             bar = tqdm(total=len(batches), initial=self.batch, desc=f"epoch {self.epoch}",
@@ -260,7 +278,8 @@ class Trainer:
                     raise FloatingPointError(f"loss is {loss} at step {self.step}")
                 out_of_time = opts.time_limit is not None and (
                     time.monotonic() - start > opts.time_limit)
-                if out_of_time or (opts.max_batches is not None and done >= opts.max_batches):
+                enough = opts.max_batches is not None and done >= opts.max_batches
+                if out_of_time or enough or stop.requested:
                     bar.close()
                     self.save_checkpoint()
                     logger.info("stopped at epoch %d batch %d", self.epoch, self.batch)
