@@ -1,0 +1,107 @@
+"""Sampling speed: a handwritten A4 page end to end, and characters/s by batch size.
+
+1. End to end: ``vpype handwrite --file letter.txt --wrap 17cm layout a4 write out.svg`` in a
+   fresh process (process start to file written, best of ``--repeats``), split into import +
+   model load, sampling, and layout/strokes/vpype (from the same steps timed in-process),
+   with the child's peak memory.
+2. Characters per second of the batched sampler at 1, 8, 32 and 128 lines of ~40 characters.
+
+    python benchmarks/sample_speed.py [--repeats 3] [--weights DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+LETTER = HERE / "letter.txt"
+LINE = "We hope to visit again in the autumn, if it suits you"[:40]
+
+
+def end_to_end(repeats: int, weights: Path | None) -> tuple[float, float]:
+    best, peak = float("inf"), 0.0
+    extra = ["--weights", str(weights)] if weights else []
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.svg"
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", "from vpype_cli.cli import cli; cli()",
+                            "-s", "1", "handwrite", *extra, "--file", str(LETTER), "--wrap",
+                            "17cm", "layout", "a4", "write", str(out)], check=True)
+            best = min(best, time.perf_counter() - t0)
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return best, peak
+
+
+def in_process(weights: Path | None) -> dict[str, float]:
+    t0 = time.perf_counter()
+    import vpype as vp
+
+    from vpype_handwriting.layout import LayoutOptions
+    from vpype_handwriting.sampling import SampleOptions
+    from vpype_handwriting.writer import Handwriter
+
+    writer = Handwriter.load(weights, "cpu", sample=SampleOptions(seed=1))
+    t1 = time.perf_counter()
+    sampling = 0.0
+    inner = writer.sample_texts
+
+    def timed(texts):
+        nonlocal sampling
+        s = time.perf_counter()
+        out = inner(texts)
+        sampling += time.perf_counter() - s
+        return out
+
+    writer.sample_texts = timed  # type: ignore[method-assign]
+    t2 = time.perf_counter()
+    lines = writer.write(LETTER.read_text(), LayoutOptions(size=11.34, wrap=17 * 96 / 2.54))
+    lc = vp.LineCollection([p[:, 0] + 1j * p[:, 1] for ln in lines for p in ln.polylines])
+    t3 = time.perf_counter()
+    return {"import + load": t1 - t0, "sampling": sampling, "layout + strokes": t3 - t2 -
+            sampling, "lines": len(lines), "paths": len(lc)}
+
+
+def chars_per_second(weights: Path | None) -> list[tuple[int, float]]:
+    from vpype_handwriting.sampling import SampleOptions, sample_lines
+    from vpype_handwriting.writer import cached_model
+
+    model = cached_model(None if weights is None else str(weights), "cpu")
+    rows = []
+    for n in (1, 8, 32, 128):
+        t0 = time.perf_counter()
+        sample_lines(model, [LINE] * n, SampleOptions(seed=1, retries=0))
+        rows.append((n, n * len(LINE) / (time.perf_counter() - t0)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--weights", type=Path, default=None)
+    args = parser.parse_args()
+    import torch
+
+    chars = len(" ".join(LETTER.read_text().split()))
+    print(f"machine: {os.cpu_count()} CPUs, torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads; letter of {chars} characters, --wrap 17cm")
+    total, peak = end_to_end(args.repeats, args.weights)
+    parts = in_process(args.weights)
+    print(f"end to end (vpype handwrite ... write out.svg): {total:.2f} s, peak {peak:.0f} MB")
+    for key in ("import + load", "sampling", "layout + strokes"):
+        print(f"  {key:18s} {parts[key]:.2f} s")
+    print(f"  {int(parts['lines'])} written lines, {int(parts['paths'])} paths")
+    print("batch (lines of 40 chars)  chars/s")
+    for n, cps in chars_per_second(args.weights):
+        print(f"  {n:4d}                    {cps:8.0f}")
+
+
+if __name__ == "__main__":
+    main()
