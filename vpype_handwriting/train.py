@@ -127,12 +127,22 @@ class _StopRequest:
 
     def __init__(self) -> None:
         self.requested = False
+        self.previous: dict = {}
+
+    def __enter__(self) -> _StopRequest:
         import signal
         import threading
 
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGTERM, signal.SIGINT):
-                signal.signal(sig, self._handle)
+                self.previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import signal
+
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
 
     def _handle(self, signum: int, frame: object) -> None:
         logger.info("signal %d: stopping after this batch", signum)
@@ -246,13 +256,16 @@ class Trainer:
         return float(loss.detach())
 
     def run(self) -> None:
-        """Train until ``epochs``, ``time_limit`` or ``max_batches``; checkpoint on the way."""
+        """Train until ``epochs``, ``time_limit``, ``max_batches`` or SIGTERM/SIGINT."""
+        with _StopRequest() as stop:
+            self._loop(stop)
+
+    def _loop(self, stop: _StopRequest) -> None:
         from tqdm import tqdm
 
         opts = self.opts
         start = last_ckpt = time.monotonic()
         done = 0
-        stop = _StopRequest()
         while self.epoch < opts.epochs:
             batches = epoch_batches(self.train_data, opts.batch_size, opts.seed, self.epoch)
             bar = tqdm(total=len(batches), initial=self.batch, desc=f"epoch {self.epoch}",
