@@ -47,6 +47,7 @@ class WrittenLine:
     text: str
     polylines: list[np.ndarray]
     words: list[int]  # word index of each polyline (for justification)
+    baseline: float = 0.0  # y of the baseline once placed
 
     @property
     def width(self) -> float:
@@ -138,8 +139,8 @@ def _place(lines: list[WrittenLine | None], last_in_para: list[bool], opts: Layo
             dx = x0 + (opts.wrap - width) / 2 if opts.wrap else x0 - width / 2
         else:
             dx = x0 + opts.wrap - width if opts.wrap else x0 - width
-        placed.append(WrittenLine(line.text, [p + [dx, y0 + k * pitch] for p in polys],
-                                  line.words))
+        y = y0 + k * pitch
+        placed.append(WrittenLine(line.text, [p + [dx, y] for p in polys], line.words, y))
     return placed
 
 
@@ -148,6 +149,19 @@ def _fit(line: WrittenLine, width: float) -> WrittenLine:
     factor = width / line.width
     logger.warning("%r is wider than --wrap; written %.0f%% smaller", line.text, 100 * factor)
     return WrittenLine(line.text, [p * factor for p in line.polylines], line.words)
+
+
+def first_pass(text: str, calib: Calibration, opts: LayoutOptions) -> list[list[str]]:
+    """The lines of each paragraph before any ink is measured (what is sampled first)."""
+    char_width = calib.char_width * opts.size / calib.x_height
+    texts = []
+    for paragraph in text.split("\n"):
+        words = paragraph.split()
+        if opts.wrap:
+            texts.append(wrap_words(words, opts.wrap, char_width, MAX_CHARS))
+        else:
+            texts.append(split_long(words, MAX_CHARS))
+    return texts
 
 
 def layout_text(text: str, sampler: Sampler, calib: Calibration, opts: LayoutOptions
@@ -167,15 +181,9 @@ def layout_text(text: str, sampler: Sampler, calib: Calibration, opts: LayoutOpt
     if opts.align not in ("left", "center", "right"):
         raise LayoutError(f"align must be left, center or right, not {opts.align!r}")
     scale = opts.size / calib.x_height
-    paragraphs = [p.split() for p in text.split("\n")]
-    estimate = [calib.char_width * scale] * len(paragraphs)
-    texts: list[list[str]] = []
-    for words, cw in zip(paragraphs, estimate):
-        if opts.wrap:
-            texts.append(wrap_words(words, opts.wrap, cw, MAX_CHARS))
-        else:
-            texts.append(split_long(words, MAX_CHARS))
-    inked: list[list[WrittenLine]] = [[] for _ in paragraphs]
+    texts = first_pass(text, calib, opts)
+    estimate = [calib.char_width * scale] * len(texts)
+    inked: list[list[WrittenLine]] = [[] for _ in texts]
     todo = [(p, k) for p, lines in enumerate(texts) for k in range(len(lines))]
     for _ in range(WRAP_PASSES):
         sampled = sampler([texts[p][k] for p, k in todo]) if todo else []

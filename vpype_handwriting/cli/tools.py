@@ -17,11 +17,8 @@ def _fail(exc: Exception) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Log debugging detail.")
 def cli(verbose: bool) -> None:
     """Train and inspect the handwriting model behind ``vpype handwrite``."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    logging.getLogger("vpype_handwriting").setLevel(logging.DEBUG if verbose else logging.INFO)
 
 
 @cli.command()
@@ -214,3 +211,60 @@ def styles_specimen(out: Path, text: str, weights: Path | None, bias: float, see
     except (ValueError, RuntimeError) as exc:
         _fail(exc)
     click.echo(f"wrote {out}")
+
+
+@cli.command()
+@click.argument("template", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Recipients as CSV with a header row.")
+@click.option("--json", "json_path", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Recipients as a JSON list of objects.")
+@click.option("--jsonl", "jsonl_path", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Recipients as JSON lines.")
+@click.option("--out", "out_pattern", required=True,
+              help="Output file pattern, e.g. 'out/{last_name}-{first_name}.svg'.")
+@click.option("--page", default="a4", show_default=True, help="a4, letter, ... or WxH.")
+@click.option("--margin", default="2cm", show_default=True)
+@click.option("--size", default="3mm", show_default=True, help="x-height of the letters.")
+@click.option("--wrap", default=None, help="Line width (default: page width - 2 margins).")
+@click.option("--align", type=click.Choice(["left", "center", "right"]), default="left",
+              show_default=True)
+@click.option("--line-spacing", type=float, default=1.0, show_default=True)
+@click.option("--envelope", default=None,
+              help="Write the address side of an envelope instead: DL, C4, C5, C6, 10 or WxH.")
+@click.option("--style", default=None, help="Built-in style number or your style's name.")
+@click.option("--bias", type=float, default=0.75, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--pipeline", default="", help="vpype commands run on each page before "
+              "writing, e.g. 'linemerge linesort'.")
+@click.option("--batch-lines", type=click.IntRange(1, 1024), default=64, show_default=True,
+              help="Lines of several letters sampled together.")
+@click.option("--resume", is_flag=True, help="Skip letters whose file already exists.")
+@click.option("--overwrite", is_flag=True, help="Replace existing files.")
+@click.option("--unknown", type=click.Choice(["error", "skip", "replace"]), default="error",
+              show_default=True)
+@click.option("--weights", type=click.Path(exists=True, path_type=Path), default=None)
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
+              show_default=True)
+def letters(template: Path, csv_path: Path | None, json_path: Path | None,
+            jsonl_path: Path | None, out_pattern: str, **kw) -> None:
+    """Write one handwritten letter per row of a table, one file (or more pages) each.
+
+    TEMPLATE is text with {column} placeholders, filled from each row; so is --out.
+
+    Examples:
+
+        vpype-handwriting letters letter.txt --csv people.csv --out 'out/{last_name}.svg'
+
+        vpype-handwriting letters address.txt --csv people.csv --envelope DL \\
+            --out 'env/{last_name}.svg' --pipeline "linemerge linesort"
+    """
+    from .letters_cli import run_letters
+
+    sources = [(p, f) for p, f in ((csv_path, "csv"), (json_path, "json"),
+                                   (jsonl_path, "jsonl")) if p is not None]
+    if len(sources) != 1:
+        raise click.UsageError("give exactly one of --csv, --json or --jsonl")
+    failed = run_letters(template, sources[0], out_pattern, kw)
+    if failed:
+        sys.exit(1)
