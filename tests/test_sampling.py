@@ -90,3 +90,14 @@ def test_priming_continues_from_a_style_sample() -> None:
     plain = sample_lines(model, ["hi", "there"], SampleOptions(seed=2))
     assert [line.phi.shape[1] for line in lines] == [3, 6]
     assert not np.array_equal(lines[0].offsets, plain[0].offsets)
+
+
+def test_lines_leave_the_batch_as_they_finish_and_keep_their_own_points() -> None:
+    model = window_bias(tiny_model(), kappa_step=np.log(1.0), eos=0.0)
+    texts = ["ab", "a much longer line of text here", "mid length"]
+    lines = sample_lines(model, texts, SampleOptions(seed=3))
+    for line in lines:
+        expected = model.config.kappa_scale * (len(line.text) + 0.5)
+        assert 0.5 * expected < len(line.offsets) < 1.5 * expected
+        assert line.phi[-1].argmax() == len(line.text)
+        assert line.phi.shape == (len(line.offsets), len(line.text) + 1)

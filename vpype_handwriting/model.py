@@ -68,6 +68,14 @@ class State:
     lstm2: tuple[Tensor, Tensor] | None = None
     lstm3: tuple[Tensor, Tensor] | None = None
 
+    def select(self, rows: Tensor) -> State:
+        """The state of the batch rows ``rows`` only (finished lines leave the batch)."""
+        def pair(hc: tuple[Tensor, Tensor] | None) -> tuple[Tensor, Tensor] | None:
+            return None if hc is None else (hc[0][:, rows], hc[1][:, rows])
+
+        return State(self.h1[rows], self.c1[rows], self.kappa[rows], self.w[rows],
+                     pair(self.lstm2), pair(self.lstm3))
+
 
 class Window(nn.Module):
     """Soft attention window over the one-hot characters (eqs. 46-51)."""

@@ -116,31 +116,64 @@ def sample_batch(
         mix, state, _ = model(_prime_inputs(opts.prime, batch, device)[:, :-1], text, state,
                               encoded)
         x = _prime_inputs(opts.prime, batch, device)[:, -1]
-    steps, phis = [], []
+    rows = torch.arange(batch, device=device)  # original index of each active row
     lengths = torch.full((batch,), limit, dtype=torch.long, device=device)
     done = torch.zeros(batch, dtype=torch.bool, device=device)
+    final_length = torch.full((batch,), limit, dtype=torch.long)
+    ran_away = torch.ones(batch, dtype=torch.bool)
+    segments: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    steps: list[torch.Tensor] = []
+    phis: list[torch.Tensor] = []
     for t in range(limit):
         mix, state, phi_t = model.step(x, encoded, state, opts.bias)
-        point = sample_mixture(mix, gen)
-        steps.append(point)
+        x = sample_mixture(mix, gen)
+        steps.append(x)
         phis.append(phi_t)
         # Graves' stop rule: the window weighs END above every character, and the pen lifts.
-        finished = (phi_t.argmax(dim=1) >= end) & (point[:, 2] > 0.5) & ~done
+        finished = (phi_t.argmax(dim=1) >= end) & (x[:, 2] > 0.5) & ~done
         lengths = torch.where(finished, t + 1, lengths)
         done = done | finished
-        if t % 8 == 0 and bool(done.all()):
+        if (t + 1) % 16 and t + 1 < limit:
+            continue
+        n_done = int(done.sum())  # one host sync every 16 steps
+        if n_done == 0 and t + 1 < limit:
+            continue
+        segments.append(_segment(rows, steps, phis))
+        steps, phis = [], []
+        final_length[rows[done].cpu()] = lengths[done].cpu()
+        ran_away[rows[done].cpu()] = False
+        if n_done == len(rows):
             break
-        x = point
-    all_points = torch.stack(steps, 1).float().cpu().numpy()
-    all_phi = torch.stack(phis, 1).float().cpu().numpy()
+        keep = torch.nonzero(~done).squeeze(1)  # finished lines leave the batch
+        rows, state, x, end = rows[keep], state.select(keep), x[keep], end[keep]
+        encoded = (encoded[0][keep], encoded[1][keep], encoded[2])
+        lengths, done = lengths[keep], done[keep]
+    return _assemble(texts, segments, final_length, ran_away, len(prefix))
+
+
+def _segment(rows: torch.Tensor, steps: list[torch.Tensor], phis: list[torch.Tensor]
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (rows.cpu().numpy(), torch.stack(steps, 1).float().cpu().numpy(),
+            torch.stack(phis, 1).float().cpu().numpy())
+
+
+def _assemble(texts: Sequence[str], segments: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+              lengths: torch.Tensor, ran_away: torch.Tensor, lo: int
+              ) -> list[tuple[SampledLine, bool]]:
+    """Stitch each line's points back together from the segments it was active in."""
+    points: list[list[np.ndarray]] = [[] for _ in texts]
+    phis: list[list[np.ndarray]] = [[] for _ in texts]
+    for rows, seg_points, seg_phis in segments:
+        for k, b in enumerate(rows):
+            points[b].append(seg_points[k])
+            phis[b].append(seg_phis[k])
     out = []
     for b, line_text in enumerate(texts):
         n = int(lengths[b])
-        offsets = all_points[b, :n].copy()
+        offsets = np.concatenate(points[b])[:n].copy()
         offsets[-1, 2] = 1.0  # the pen always lifts at the end of a line
-        lo = len(prefix)
-        phi_b = all_phi[b, :n, lo : lo + len(line_text) + 1]
-        out.append((SampledLine(line_text, offsets, phi_b), not bool(done[b])))
+        phi = np.concatenate(phis[b])[:n, lo : lo + len(line_text) + 1]
+        out.append((SampledLine(line_text, offsets, phi), bool(ran_away[b])))
     return out
 
 
