@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import string
 from pathlib import Path
 
-import numpy as np
-import pytest
-import torch
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # tiny models: one thread, also in subprocesses
 
-from vpype_handwriting.model import HandwritingModel, ModelConfig
-from vpype_handwriting.weights import save_weights
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+from vpype_handwriting.model import HandwritingModel, ModelConfig  # noqa: E402
+from vpype_handwriting.weights import save_weights  # noqa: E402
+
+torch.set_num_threads(1)
 
 ALPHABET = "".join(sorted(set(string.ascii_letters + string.digits + " .,;:!?'\"()-#%&*+/[]")))
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -47,8 +47,7 @@ class SampleOptions:
     retries: int = 3
     max_steps_per_char: float = 2.0  # × kappa_scale (≈ points per character)
     prime: Prime | None = None
-    progress: bool | None = None  # None: a bar when stderr is a terminal
-    extra: dict = field(default_factory=dict)
+    progress: bool | None = None  # a bar of finished lines; None: when stderr is a terminal
 
 
 def sample_mixture(mix: Mixture, gen: torch.Generator) -> torch.Tensor:
@@ -124,6 +123,10 @@ def sample_batch(
     segments: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     steps: list[torch.Tensor] = []
     phis: list[torch.Tensor] = []
+    from tqdm import tqdm
+
+    bar = tqdm(total=batch, desc="writing", unit="line", leave=False,
+               disable=None if opts.progress is None else not opts.progress)
     for t in range(limit):
         mix, state, phi_t = model.step(x, encoded, state, opts.bias)
         x = sample_mixture(mix, gen)
@@ -138,6 +141,7 @@ def sample_batch(
         n_done = int(done.sum())  # one host sync every 16 steps
         if n_done == 0 and t + 1 < limit:
             continue
+        bar.update(n_done)
         segments.append(_segment(rows, steps, phis))
         steps, phis = [], []
         final_length[rows[done].cpu()] = lengths[done].cpu()
@@ -148,6 +152,7 @@ def sample_batch(
         rows, state, x, end = rows[keep], state.select(keep), x[keep], end[keep]
         encoded = (encoded[0][keep], encoded[1][keep], encoded[2])
         lengths, done = lengths[keep], done[keep]
+    bar.close()
     return _assemble(texts, segments, final_length, ran_away, len(prefix))
 
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 import click
 import vpype as vp
 import vpype_cli
 from vpype_cli import ChoiceType, FloatType, IntegerType, LengthType, PathType, TextType
+
+if TYPE_CHECKING:  # torch is imported only when the command runs
+    from ..layout import LayoutOptions
+    from ..writer import Handwriter
 
 logger = logging.getLogger(__name__)
 NO_TEXT = "\x00no-text"  # stands in for TEXT when --file gives the text
@@ -127,7 +132,7 @@ def handwrite(
 
 
 def _writer(weights: str | None, device: str, bias: float, seed: int | None,
-            style: str | None, unknown: str):  # -> Handwriter (imported lazily)
+            style: str | None, unknown: str) -> Handwriter:
     import numpy as np
 
     from ..sampling import SampleOptions
@@ -153,7 +158,8 @@ def _writer(weights: str | None, device: str, bias: float, seed: int | None,
     return writer
 
 
-def _to_collection(writer, content: str, layout) -> vp.LineCollection:
+def _to_collection(writer: Handwriter, content: str, layout: LayoutOptions
+                   ) -> vp.LineCollection:
     from ..alphabet import EmptyTextError, UnknownCharacterError
     from ..layout import LayoutError
 
