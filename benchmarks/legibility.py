@@ -56,8 +56,11 @@ def main() -> None:
         vp.write_svg(fh, doc)
     expected.write_text("\n".join(sentences) + "\n")
     render_png([p for ln in lines for p in ln.polylines], args.out / "legibility.png")
-    proc = subprocess.run([sys.executable, str(args.reader), "cer", str(svg), "--text-file",
-                           str(expected)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, str(args.reader), "cer", str(svg), "--text-file", str(expected)],
+        capture_output=True,
+        text=True,
+    )
     found = re.findall(r"CER\s+([0-9.]+)", proc.stdout)
     cer = float(found[-1]) if found else float("nan")
     if not found:

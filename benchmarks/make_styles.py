@@ -59,8 +59,11 @@ def main() -> None:
 
     alphabet = load_weights().config.alphabet
     _, val = iamondb.Dataset.load(args.data or iamondb.default_cache()).split()
-    cands = [i for i, t in enumerate(val.texts)
-             if 20 <= len(t) <= 40 and set(t) <= set(alphabet) and " ." not in t]
+    cands = [
+        i
+        for i, t in enumerate(val.texts)
+        if 20 <= len(t) <= 40 and set(t) <= set(alphabet) and " ." not in t
+    ]
     rows, feats, lines = [], [], []
     for i in cands:
         polys = strokes.straighten(strokes.offsets_to_polylines(val.line(i)))
@@ -77,18 +80,27 @@ def main() -> None:
             svg = Path(tmp) / f"cands{start}.svg"
             chunk = [p - [0, 40 * start] for ls in lines[start : start + 40] for p in ls]
             with open(svg, "w") as fh:
-                vp.write_svg(fh, vp.Document(vp.LineCollection(
-                    [p[:, 0] + 1j * p[:, 1] for p in chunk])))
-            read = subprocess.run([sys.executable, str(READER), "read", str(svg)],
-                                  capture_output=True, text=True, check=True).stdout
+                vp.write_svg(
+                    fh, vp.Document(vp.LineCollection([p[:, 0] + 1j * p[:, 1] for p in chunk]))
+                )
+            read = subprocess.run(
+                [sys.executable, str(READER), "read", str(svg)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             got = read.splitlines()
             want = len(lines[start : start + 40])
             out += got if len(got) == want else ["?"] * want  # misread page: skip its lines
     z = np.array(feats)
     z = (z - z.mean(0)) / (z.std(0) + 1e-9)
-    good = [k for k, (i, hyp) in enumerate(zip(rows, out))
-            if char_error(hyp.strip(), val.texts[i]) == 0.0 and np.abs(z[k]).max() < 1.5
-            and not val.texts[i].endswith("-")]  # read perfectly, no extreme hand
+    good = [
+        k
+        for k, (i, hyp) in enumerate(zip(rows, out))
+        if char_error(hyp.strip(), val.texts[i]) == 0.0
+        and np.abs(z[k]).max() < 1.5
+        and not val.texts[i].endswith("-")
+    ]  # read perfectly, no extreme hand
     f = z[good]
     chosen, forms = [int(np.argmin(np.abs(f).sum(1)))], set()
     forms.add(val.forms[rows[good[chosen[0]]]])
@@ -104,11 +116,16 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     for n, k in enumerate(chosen, 1):
         i = rows[good[k]]
-        doc = {"text": val.texts[i], "source": f"IAM-OnDB validation form {val.forms[i]}",
-               "offsets": [[round(float(v), 3) for v in r] for r in val.line(i)]}
+        doc = {
+            "text": val.texts[i],
+            "source": f"IAM-OnDB validation form {val.forms[i]}",
+            "offsets": [[round(float(v), 3) for v in r] for r in val.line(i)],
+        }
         (args.out / f"{n}.json").write_text(json.dumps(doc))
-        print(f"style {n}: {val.forms[i]} {val.texts[i]!r} slant/width/height "
-              f"{np.round(feats[good[k]], 2).tolist()}")
+        print(
+            f"style {n}: {val.forms[i]} {val.texts[i]!r} slant/width/height "
+            f"{np.round(feats[good[k]], 2).tolist()}"
+        )
     print(f"{len(good)} of {len(rows)} candidates read without error and not extreme")
 
 

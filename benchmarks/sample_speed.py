@@ -32,9 +32,26 @@ def end_to_end(repeats: int, weights: Path | None) -> tuple[float, float]:
         out = Path(tmp) / "out.svg"
         for _ in range(repeats):
             t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-c", "from vpype_cli.cli import cli; cli()",
-                            "-s", "1", "handwrite", *extra, "--file", str(LETTER), "--wrap",
-                            "17cm", "layout", "a4", "write", str(out)], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "from vpype_cli.cli import cli; cli()",
+                    "-s",
+                    "1",
+                    "handwrite",
+                    *extra,
+                    "--file",
+                    str(LETTER),
+                    "--wrap",
+                    "17cm",
+                    "layout",
+                    "a4",
+                    "write",
+                    str(out),
+                ],
+                check=True,
+            )
             best = min(best, time.perf_counter() - t0)
             peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return best, peak
@@ -65,8 +82,13 @@ def in_process(weights: Path | None) -> dict[str, float]:
     lines = writer.write(LETTER.read_text(), LayoutOptions(size=11.34, wrap=17 * 96 / 2.54))
     lc = vp.LineCollection([p[:, 0] + 1j * p[:, 1] for ln in lines for p in ln.polylines])
     t3 = time.perf_counter()
-    return {"import + load": t1 - t0, "sampling": sampling, "layout + strokes": t3 - t2 -
-            sampling, "lines": len(lines), "paths": len(lc)}
+    return {
+        "import + load": t1 - t0,
+        "sampling": sampling,
+        "layout + strokes": t3 - t2 - sampling,
+        "lines": len(lines),
+        "paths": len(lc),
+    }
 
 
 def chars_per_second(weights: Path | None) -> list[tuple[int, float]]:
@@ -90,8 +112,10 @@ def main() -> None:
     import torch
 
     chars = len(" ".join(LETTER.read_text().split()))
-    print(f"machine: {os.cpu_count()} CPUs, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads; letter of {chars} characters, --wrap 17cm")
+    print(
+        f"machine: {os.cpu_count()} CPUs, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads; letter of {chars} characters, --wrap 17cm"
+    )
     total, peak = end_to_end(args.repeats, args.weights)
     parts = in_process(args.weights)
     print(f"end to end (vpype handwrite ... write out.svg): {total:.2f} s, peak {peak:.0f} MB")

@@ -102,23 +102,30 @@ def main() -> None:
             with ctx:
                 mix, _, _ = model(inputs, text)
             return -log_likelihood(mix, x).mean()
+
         return step
 
     def plain_step():
         return -log_likelihood(plain(inputs, text), x).mean()
 
     n = args.batch
-    rows = [("plain step-by-step loop, fp32", time_steps(plain, plain_step, args.repeats)),
-            ("shipped, fp32", time_steps(model, shipped(False), args.repeats)),
-            ("shipped, bf16 autocast", time_steps(model, shipped(True), args.repeats))]
-    print(f"{cfg.hidden}x3 LSTM, batch {n} x {args.points} points, {torch.get_num_threads()} "
-          f"threads, torch {torch.__version__}")
+    rows = [
+        ("plain step-by-step loop, fp32", time_steps(plain, plain_step, args.repeats)),
+        ("shipped, fp32", time_steps(model, shipped(False), args.repeats)),
+        ("shipped, bf16 autocast", time_steps(model, shipped(True), args.repeats)),
+    ]
+    print(
+        f"{cfg.hidden}x3 LSTM, batch {n} x {args.points} points, {torch.get_num_threads()} "
+        f"threads, torch {torch.__version__}"
+    )
     base = rows[0][1]
     for name, sec in rows:
         print(f"{name:32s} {n / sec:7.1f} seq/s  {sec:6.2f} s/step  x{base / sec:.2f}")
     lines = 11414
-    print(f"epoch of {lines} training lines at the best rate: "
-          f"{lines / (n / min(s for _, s in rows)) / 60:.1f} min")
+    print(
+        f"epoch of {lines} training lines at the best rate: "
+        f"{lines / (n / min(s for _, s in rows)) / 60:.1f} min"
+    )
 
 
 if __name__ == "__main__":

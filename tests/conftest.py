@@ -35,12 +35,15 @@ def glyph_strokes(text: str, x0: float = 100.0, y0: float = 500.0) -> list[np.nd
 
 def stroke_xml(strokes: list[np.ndarray]) -> str:
     body = "".join(
-        "<Stroke>" + "".join(f'<Point x="{x:.0f}" y="{y:.0f}" time="0"/>' for x, y in s)
+        "<Stroke>"
+        + "".join(f'<Point x="{x:.0f}" y="{y:.0f}" time="0"/>' for x, y in s)
         + "</Stroke>"
         for s in strokes
     )
-    return f'<?xml version="1.0"?><WhiteboardCaptureSession><StrokeSet>{body}</StrokeSet>' \
+    return (
+        f'<?xml version="1.0"?><WhiteboardCaptureSession><StrokeSet>{body}</StrokeSet>'
         "</WhiteboardCaptureSession>"
+    )
 
 
 FORMS = {
@@ -57,7 +60,9 @@ def write_iam(root: Path) -> Path:
         top, mid = form[:3], form[:7]
         ascii_dir = root / "ascii" / top / mid
         ascii_dir.mkdir(parents=True, exist_ok=True)
-        (ascii_dir / f"{form}.txt").write_text("OCR:\n\nignored\n\nCSR:\n\n" + "\n".join(lines))
+        (ascii_dir / f"{form}.txt").write_text(
+            "OCR:\n\nignored\n\nCSR:\n\n" + "\n".join(lines)
+        )
         stroke_dir = root / "lineStrokes" / top / mid
         stroke_dir.mkdir(parents=True, exist_ok=True)
         for k in range(1, xml_counts[form] + 1):
@@ -75,8 +80,16 @@ def iam_dir(tmp_path: Path) -> Path:
 
 
 def tiny_config(**kw) -> ModelConfig:
-    base = dict(alphabet=ALPHABET, hidden=16, window_k=2, mixtures=3, kappa_scale=6.0,
-                offset_std=[1.5, 1.5], x_height=3.0, char_width=5.0)
+    base = dict(
+        alphabet=ALPHABET,
+        hidden=16,
+        window_k=2,
+        mixtures=3,
+        kappa_scale=6.0,
+        offset_std=[1.5, 1.5],
+        x_height=3.0,
+        char_width=5.0,
+    )
     base.update(kw)
     return ModelConfig(**base)
 

@@ -38,7 +38,9 @@ def test_same_seed_same_geometry_and_global_seed_works(tiny_weights: Path) -> No
 
 def test_position_and_wrap_in_real_units(tiny_weights: Path) -> None:
     text = " ".join(["tea with milk"] * 10)
-    doc = run(pipeline(tiny_weights, f"--seed 2 --size 3mm --wrap 8cm --position 2cm 5cm '{text}'"))
+    doc = run(
+        pipeline(tiny_weights, f"--seed 2 --size 3mm --wrap 8cm --position 2cm 5cm '{text}'")
+    )
     xmin, ymin, xmax, ymax = doc.bounds()
     assert xmin >= 2 * CM - 1e-6
     assert xmax <= 10 * CM + 1e-6
@@ -53,9 +55,20 @@ def test_file_and_stdin(tiny_weights: Path, tmp_path: Path) -> None:
     assert doc.page_size == pytest.approx((21 * CM, 29.7 * CM), rel=1e-3)  # not read as TEXT
     out = tmp_path / "out.svg"
     proc = subprocess.run(
-        [*VPYPE, "handwrite", "--weights", str(tiny_weights),
-         "--file", "-", "write", str(out)],
-        input="hello from stdin", capture_output=True, text=True, timeout=300,
+        [
+            *VPYPE,
+            "handwrite",
+            "--weights",
+            str(tiny_weights),
+            "--file",
+            "-",
+            "write",
+            str(out),
+        ],
+        input="hello from stdin",
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
     assert out.read_text().count("<path") + out.read_text().count("<polyline") > 0
@@ -77,7 +90,9 @@ def test_bad_input_is_one_clear_line_without_traceback(
 ) -> None:
     proc = subprocess.run(
         [*VPYPE, *(["handwrite", "--weights", str(tiny_weights)] + _split(args))],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode != 0
     assert message in proc.stderr
@@ -94,7 +109,9 @@ def test_missing_weights_are_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "model.json").write_text("{}")
     proc = subprocess.run(
         [*VPYPE, "handwrite", "--weights", str(tmp_path), "hi"],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "weights" in proc.stderr and "damaged" in proc.stderr

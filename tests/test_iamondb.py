@@ -23,7 +23,9 @@ def test_load_raw_matches_lines_and_counts_mismatches(iam_dir: Path) -> None:
     assert report.skipped["xml files whose form has no transcription"] == 1
     first = next(line for line in lines if line.form == "a01-000u" and line.index == 1)
     assert first.text == "A MOVE to stop"
-    assert sum(len(s) for s in first.strokes) == sum(len(s) for s in glyph_strokes("A MOVE to stop"))
+    assert sum(len(s) for s in first.strokes) == sum(
+        len(s) for s in glyph_strokes("A MOVE to stop")
+    )
 
 
 def test_archive_reads_the_same_as_the_folder(iam_dir: Path, tmp_path: Path) -> None:
@@ -32,8 +34,8 @@ def test_archive_reads_the_same_as_the_folder(iam_dir: Path, tmp_path: Path) -> 
         tar.add(iam_dir, arcname=".")
     from_dir, _ = iamondb.load_raw(iam_dir)
     from_tar, _ = iamondb.load_raw(archive)
-    assert [(l.form, l.index, l.text) for l in from_dir] == [
-        (l.form, l.index, l.text) for l in from_tar
+    assert [(ln.form, ln.index, ln.text) for ln in from_dir] == [
+        (ln.form, ln.index, ln.text) for ln in from_tar
     ]
 
 

@@ -74,8 +74,14 @@ def test_lines_sit_on_evenly_spaced_baselines_with_paragraph_gaps() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.sampled_from(["mmmm", "will", "ill", "a", "swim", "to", "wow", "lilt"]),
-                min_size=1, max_size=40), st.floats(60, 400))
+@given(
+    st.lists(
+        st.sampled_from(["mmmm", "will", "ill", "a", "swim", "to", "wow", "lilt"]),
+        min_size=1,
+        max_size=40,
+    ),
+    st.floats(60, 400),
+)
 def test_wrap_never_exceeds_width(words: list[str], wrap: float) -> None:
     sampler = FakeSampler()
     opts = LayoutOptions(size=5.0, wrap=wrap, position=(20.0, 0.0))
@@ -106,13 +112,21 @@ def test_long_text_is_split_at_word_boundaries_in_one_batch() -> None:
 
 @pytest.mark.parametrize("align", ["left", "center", "right"])
 def test_alignment_around_position_and_inside_wrap(align: str) -> None:
-    lines = layout_text("hello there", FakeSampler(), CALIB,
-                        LayoutOptions(size=3.0, align=align, position=(100.0, 0.0)))
+    lines = layout_text(
+        "hello there",
+        FakeSampler(),
+        CALIB,
+        LayoutOptions(size=3.0, align=align, position=(100.0, 0.0)),
+    )
     lo, hi = extent(lines)
     anchor = {"left": lo, "center": (lo + hi) / 2, "right": hi}[align]
     assert anchor == pytest.approx(100.0, abs=1e-6)
-    lines = layout_text("hi you", FakeSampler(), CALIB,
-                        LayoutOptions(size=3.0, align=align, wrap=200.0, position=(0.0, 0.0)))
+    lines = layout_text(
+        "hi you",
+        FakeSampler(),
+        CALIB,
+        LayoutOptions(size=3.0, align=align, wrap=200.0, position=(0.0, 0.0)),
+    )
     lo, hi = extent(lines)
     anchor = {"left": lo, "center": (lo + hi) / 2, "right": hi}[align]
     assert anchor == pytest.approx({"left": 0.0, "center": 100.0, "right": 200.0}[align])
@@ -120,8 +134,9 @@ def test_alignment_around_position_and_inside_wrap(align: str) -> None:
 
 def test_justify_fills_all_but_the_last_line() -> None:
     text = "the quick brown fox jumps over the lazy dog " * 3
-    lines = layout_text(text, FakeSampler(), CALIB,
-                        LayoutOptions(size=3.0, wrap=120.0, justify=True))
+    lines = layout_text(
+        text, FakeSampler(), CALIB, LayoutOptions(size=3.0, wrap=120.0, justify=True)
+    )
     assert len(lines) > 2
     for line in lines[:-1]:
         assert extent([line]) == pytest.approx((0.0, 120.0), abs=0.5)

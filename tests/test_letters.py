@@ -17,19 +17,29 @@ TEMPLATE = "Dear {first_name},\n\nthank you for the tea in {city}.\n\nBest wishe
 PEOPLE = "first_name,last_name,city\nTom,Smith,York\nAnna,Jones,Bath\n"
 
 
-def invoke(tmp_path: Path, weights: Path, *extra: str, people: str = PEOPLE,
-           template: str = TEMPLATE):
+def invoke(
+    tmp_path: Path, weights: Path, *extra: str, people: str = PEOPLE, template: str = TEMPLATE
+):
     (tmp_path / "t.txt").write_text(template)
     (tmp_path / "p.csv").write_text(people)
-    args = ["letters", str(tmp_path / "t.txt"), "--csv", str(tmp_path / "p.csv"), "--out",
-            str(tmp_path / "out" / "{last_name}-{first_name}.svg"), "--weights",
-            str(weights), *extra]
+    args = [
+        "letters",
+        str(tmp_path / "t.txt"),
+        "--csv",
+        str(tmp_path / "p.csv"),
+        "--out",
+        str(tmp_path / "out" / "{last_name}-{first_name}.svg"),
+        "--weights",
+        str(weights),
+        *extra,
+    ]
     return CliRunner().invoke(cli, args)
 
 
 def test_placeholders_fill_each_letter(tmp_path: Path) -> None:
-    rows, warnings = letters.plan(TEMPLATE, "out/{last_name}.svg",
-                                  letters.read_rows(_csv(tmp_path, PEOPLE)), ALPHABET)
+    rows, warnings = letters.plan(
+        TEMPLATE, "out/{last_name}.svg", letters.read_rows(_csv(tmp_path, PEOPLE)), ALPHABET
+    )
     assert rows[0].text.startswith("Dear Tom,") and "tea in York." in rows[0].text
     assert rows[1].paths == [Path("out/Jones.svg")]
     assert warnings == []
@@ -111,8 +121,13 @@ def test_long_letters_continue_on_more_pages(tmp_path: Path, tiny_weights: Path)
 
 
 def test_envelope_mode(tmp_path: Path, tiny_weights: Path) -> None:
-    result = invoke(tmp_path, tiny_weights, "--envelope", "DL",
-                    template="{first_name} {last_name}\n1 Mill Lane\n{city}")
+    result = invoke(
+        tmp_path,
+        tiny_weights,
+        "--envelope",
+        "DL",
+        template="{first_name} {last_name}\n1 Mill Lane\n{city}",
+    )
     assert result.exit_code == 0, result.output
     doc = vp.read_multilayer_svg(str(tmp_path / "out" / "Jones-Anna.svg"), 0.1)
     assert doc.page_size == pytest.approx((220 * 96 / 25.4, 110 * 96 / 25.4), abs=0.5)
@@ -122,8 +137,9 @@ def test_batch_sampler_serves_prefetched_lines_and_samples_the_rest() -> None:
     calls: list[list[str]] = []
 
     def sample(texts):
-        from vpype_handwriting.sampling import SampledLine
         import numpy as np
+
+        from vpype_handwriting.sampling import SampledLine
 
         calls.append(list(texts))
         return [SampledLine(t, np.zeros((1, 3)), np.zeros((1, 1))) for t in texts]
@@ -142,5 +158,6 @@ def test_forfile_recipe_writes_one_page_per_file(tmp_path: Path, tiny_weights: P
     (tmp_path / "out").mkdir()
     vpype_cli.execute(
         f"forfile '{tmp_path}/letters/*.txt' handwrite --weights '{tiny_weights}' "
-        f"--file %_path% layout a4 write '{tmp_path}/out/%_stem%.svg' end")
+        f"--file %_path% layout a4 write '{tmp_path}/out/%_stem%.svg' end"
+    )
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["anna.svg", "tom.svg"]

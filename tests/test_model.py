@@ -71,7 +71,9 @@ def test_padding_does_not_change_the_loss_of_a_line() -> None:
     padded_x = torch.cat([x, torch.zeros(1, 4, 3)], 1)
     padded_text = torch.cat([text, torch.zeros(1, 3, dtype=torch.long)], 1)
     mask = torch.cat([torch.ones(1, 8), torch.zeros(1, 4)], 1)
-    assert sequence_loss(model, padded_x, mask, padded_text).item() == pytest_approx(alone.item())
+    assert sequence_loss(model, padded_x, mask, padded_text).item() == pytest_approx(
+        alone.item()
+    )
 
 
 def test_window_only_moves_forward() -> None:
@@ -95,8 +97,12 @@ def test_tiny_model_overfits_a_few_lines() -> None:
     model = tiny_model(hidden=32).train()
     texts = ["hi", "ok"]
     t = torch.linspace(0, 6.28, 24)
-    x = torch.stack([torch.stack([torch.cos(t + i), torch.sin(2 * t), (t > 6.0).float()], -1)
-                     for i in range(2)])
+    x = torch.stack(
+        [
+            torch.stack([torch.cos(t + i), torch.sin(2 * t), (t > 6.0).float()], -1)
+            for i in range(2)
+        ]
+    )
     text = torch.from_numpy(alpha.encode_batch(texts, model.config.alphabet))
     mask = torch.ones(2, 24)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)

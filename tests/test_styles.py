@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from vpype_handwriting import styles, strokes
+from vpype_handwriting import strokes, styles
 from vpype_handwriting.cli.tools import cli
 from vpype_handwriting.sampling import SampleOptions, sample_lines
 
@@ -31,8 +31,11 @@ def handwriting_svg(path: Path, words: list[str], scale: float = 1.0) -> Path:
         pts = " ".join(f"{a * scale:.2f},{b * scale:.2f}" for a, b in zip(xs, ys))
         paths.append(f'<polyline points="{pts}" fill="none" stroke="black"/>')
         x = xs[-1] + 30
-    path.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="200">'
-                    + "".join(paths) + "</svg>")
+    path.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="1000" height="200">'
+        + "".join(paths)
+        + "</svg>"
+    )
     return path
 
 
@@ -40,10 +43,13 @@ def test_a_user_sample_is_normalized_like_the_training_data(tmp_path: Path) -> N
     config = tiny_config()
     svg = handwriting_svg(tmp_path / "mine.svg", ["tea", "for", "two"])
     for scale in (1.0, 0.1):  # px or mm: the same normalized sample
-        offsets = styles.sample_from_polylines(styles.read_svg_polylines(svg) if scale == 1
-                                               else [p * 0.1 for p in
-                                                     styles.read_svg_polylines(svg)],
-                                               "tea for two", config)
+        offsets = styles.sample_from_polylines(
+            styles.read_svg_polylines(svg)
+            if scale == 1
+            else [p * 0.1 for p in styles.read_svg_polylines(svg)],
+            "tea for two",
+            config,
+        )
         polylines = strokes.straighten(strokes.offsets_to_polylines(offsets))
         # sampled at ~1 unit a point, like the training ink: peaks are cut a little
         assert strokes.x_height(polylines) == pytest.approx(config.x_height, rel=0.1)
@@ -52,11 +58,14 @@ def test_a_user_sample_is_normalized_like_the_training_data(tmp_path: Path) -> N
         assert int(offsets[:, 2].sum()) == 3
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("", "text is empty"),
-    ("tea for two \u2603", "characters the model lacks"),
-    ("tea for two and a great many more words than that", "as wide per character"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "text is empty"),
+        ("tea for two \u2603", "characters the model lacks"),
+        ("tea for two and a great many more words than that", "as wide per character"),
+    ],
+)
 def test_bad_samples_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
     svg = handwriting_svg(tmp_path / "mine.svg", ["tea", "for", "two"])
     with pytest.raises(styles.StyleError, match=message):
@@ -73,8 +82,17 @@ def test_an_svg_without_paths_is_refused(tmp_path: Path) -> None:
 def test_add_list_use_and_remove_a_style(tmp_path: Path, tiny_weights: Path) -> None:
     svg = handwriting_svg(tmp_path / "mine.svg", ["tea", "for", "two"])
     runner = CliRunner()
-    add = ["styles", "add", "mine", "--svg", str(svg), "--text", "tea for two",
-           "--weights", str(tiny_weights)]
+    add = [
+        "styles",
+        "add",
+        "mine",
+        "--svg",
+        str(svg),
+        "--text",
+        "tea for two",
+        "--weights",
+        str(tiny_weights),
+    ]
     result = runner.invoke(cli, add)
     assert result.exit_code == 0, result.output
     again = runner.invoke(cli, add)
@@ -114,9 +132,14 @@ def test_handwrite_with_a_style_keeps_batching(tmp_path: Path, tiny_weights: Pat
 
     svg = handwriting_svg(tmp_path / "mine.svg", ["tea", "for", "two"])
     styles.save_user_style(
-        "mine", "tea for two",
-        styles.sample_from_polylines(styles.read_svg_polylines(svg), "tea for two",
-                                     tiny_config()), "test")
-    doc = vpype_cli.execute(f"handwrite --weights '{tiny_weights}' --seed 1 --style mine "
-                            "'one line\\nand another'")
+        "mine",
+        "tea for two",
+        styles.sample_from_polylines(
+            styles.read_svg_polylines(svg), "tea for two", tiny_config()
+        ),
+        "test",
+    )
+    doc = vpype_cli.execute(
+        f"handwrite --weights '{tiny_weights}' --seed 1 --style mine 'one line\\nand another'"
+    )
     assert len(doc.layers[1]) > 0

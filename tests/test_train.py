@@ -19,12 +19,15 @@ def tiny_dataset(n: int = 12) -> iamondb.Dataset:
     texts = [" ".join(words[(i + k) % len(words)] for k in range(1 + i % 3)) for i in range(n)]
     parts = [iamondb.preprocess(glyph_strokes(t)) for t in texts]
     starts = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
-    return iamondb.Dataset(np.vstack(parts), starts, texts, [f"f{i:02d}-000u" for i in range(n)])
+    return iamondb.Dataset(
+        np.vstack(parts), starts, texts, [f"f{i:02d}-000u" for i in range(n)]
+    )
 
 
 def options(tmp_path: Path, **kw) -> TrainOptions:
-    base = dict(run_dir=tmp_path / "run", hidden=12, batch_size=4, lr=3e-3,
-                checkpoint_minutes=999)
+    base = dict(
+        run_dir=tmp_path / "run", hidden=12, batch_size=4, lr=3e-3, checkpoint_minutes=999
+    )
     base.update(kw)
     return TrainOptions(**base)
 
@@ -65,7 +68,7 @@ def test_checkpoint_is_written_atomically_and_loads_without_pickle(tmp_path: Pat
     assert sorted(p.name for p in run.iterdir()) == ["checkpoint.pt", "training_log.csv"]
     ckpt = torch.load(run / "checkpoint.pt", weights_only=True)
     assert ckpt["epoch"] == 1 and ckpt["step"] == 3
-    rows = list(csv.DictReader(open(tmp_path / "w" / "training_log.csv")))
+    rows = list(csv.DictReader((tmp_path / "w" / "training_log.csv").read_text().splitlines()))
     assert [int(r["epoch"]) for r in rows] == [1]
     assert float(rows[0]["val_nll_line"]) == pytest.approx(trainer.best_val, abs=0.01)
     meta = read_meta(tmp_path / "w")
@@ -77,13 +80,15 @@ def test_training_lowers_validation_loss_and_resumes_from_weights(tmp_path: Path
     data = tiny_dataset()
     trainer = Trainer(data, data, options(tmp_path, epochs=6, export_dir=tmp_path / "w"))
     trainer.run()
-    rows = list(csv.DictReader(open(tmp_path / "w" / "training_log.csv")))
+    rows = list(csv.DictReader((tmp_path / "w" / "training_log.csv").read_text().splitlines()))
     assert float(rows[-1]["val_nll_line"]) < float(rows[0]["val_nll_line"])
     again = Trainer(data, data, options(tmp_path / "x", epochs=7, init=tmp_path / "w"))
     assert again.epoch == 6
     model = load_weights(tmp_path / "w")
     for key, value in model.state_dict().items():  # fp16 copy of the trained weights
-        torch.testing.assert_close(value, trainer.model.state_dict()[key], atol=2e-3, rtol=2e-3)
+        torch.testing.assert_close(
+            value, trainer.model.state_dict()[key], atol=2e-3, rtol=2e-3
+        )
 
 
 def test_time_limit_stops_cleanly(tmp_path: Path) -> None:

@@ -64,7 +64,9 @@ def parse_strokes(xml: bytes | str) -> list[np.ndarray]:
     root = ElementTree.fromstring(xml)
     strokes = []
     for stroke in root.iter("Stroke"):
-        pts = [(float(p.get("x", "nan")), float(p.get("y", "nan"))) for p in stroke.iter("Point")]
+        pts = [
+            (float(p.get("x", "nan")), float(p.get("y", "nan"))) for p in stroke.iter("Point")
+        ]
         if pts:
             strokes.append(np.asarray(pts, dtype=np.float64))
     return strokes
@@ -86,7 +88,9 @@ def _iter_files(source: Path) -> Iterator[tuple[str, bytes]]:
                 yield path.as_posix(), path.read_bytes()
         return
     if not source.is_file():
-        raise DataError(f"no IAM-OnDB data at {source}: pass the extracted folder or the .tar.xz")
+        raise DataError(
+            f"no IAM-OnDB data at {source}: pass the extracted folder or the .tar.xz"
+        )
     try:
         with tarfile.open(source, "r:*") as tar:
             for member in tar:
@@ -237,7 +241,9 @@ class Dataset:
         parts = [self.line(i) for i in idx]
         starts = np.concatenate([[0], np.cumsum([len(p) for p in parts])]).astype(np.int64)
         offsets = np.vstack(parts) if parts else np.zeros((0, 3), np.float32)
-        return Dataset(offsets, starts, [self.texts[i] for i in idx], [self.forms[i] for i in idx])
+        return Dataset(
+            offsets, starts, [self.texts[i] for i in idx], [self.forms[i] for i in idx]
+        )
 
     def split(self) -> tuple[Dataset, Dataset]:
         """(train, validation), split by form with :func:`is_validation`."""
@@ -273,7 +279,9 @@ class Dataset:
                     [str(f) for f in data["forms"]],
                 )
         except (OSError, KeyError, ValueError) as exc:
-            raise DataError(f"cannot read the prepared data {path}: {exc}; run prepare") from exc
+            raise DataError(
+                f"cannot read the prepared data {path}: {exc}; run prepare"
+            ) from exc
 
 
 def build_dataset(

@@ -78,7 +78,7 @@ def wrap_words(words: list[str], width: float, char_width: float, max_chars: int
 
 
 def word_of_strokes(line: SampledLine, polylines: list[np.ndarray]) -> list[int]:
-    """Which word each stroke belongs to, from where the attention window was as it was drawn."""
+    """Which word each stroke belongs to, from where the attention was as it was drawn."""
     spaces = np.cumsum([c == " " for c in line.text + " "])
     words = []
     start = 0
@@ -91,8 +91,9 @@ def word_of_strokes(line: SampledLine, polylines: list[np.ndarray]) -> list[int]
     return words
 
 
-def ink_line(line: SampledLine, scale: float, smooth_iterations: int, size: float
-             ) -> WrittenLine:
+def ink_line(
+    line: SampledLine, scale: float, smooth_iterations: int, size: float
+) -> WrittenLine:
     """Sampled offsets → straightened polylines in caller units, baseline y = 0, left x = 0.
 
     Points closer than 2% of the x-height are merged (no hairline jitter for the plotter)
@@ -118,8 +119,9 @@ class Calibration:
     char_width: float
 
 
-def _place(lines: list[WrittenLine | None], last_in_para: list[bool], opts: LayoutOptions
-           ) -> list[WrittenLine]:
+def _place(
+    lines: list[WrittenLine | None], last_in_para: list[bool], opts: LayoutOptions
+) -> list[WrittenLine]:
     x0, y0 = opts.position
     pitch = PITCH * opts.size * opts.line_spacing
     placed = []
@@ -164,8 +166,9 @@ def first_pass(text: str, calib: Calibration, opts: LayoutOptions) -> list[list[
     return texts
 
 
-def layout_text(text: str, sampler: Sampler, calib: Calibration, opts: LayoutOptions
-                ) -> list[WrittenLine]:
+def layout_text(
+    text: str, sampler: Sampler, calib: Calibration, opts: LayoutOptions
+) -> list[WrittenLine]:
     """Lay out ``text`` and write it; returns each written line with its placed polylines.
 
     All lines are sampled as one batch. With ``wrap``, lines are first wrapped by an
@@ -176,8 +179,10 @@ def layout_text(text: str, sampler: Sampler, calib: Calibration, opts: LayoutOpt
     if opts.size <= 0:
         raise LayoutError(f"size must be positive, not {opts.size}")
     if opts.wrap is not None and opts.wrap < 4 * opts.size:
-        raise LayoutError(f"wrap width {opts.wrap:.3g} is too narrow for letters of "
-                          f"x-height {opts.size:.3g} (need at least 4 x-heights)")
+        raise LayoutError(
+            f"wrap width {opts.wrap:.3g} is too narrow for letters of "
+            f"x-height {opts.size:.3g} (need at least 4 x-heights)"
+        )
     if opts.align not in ("left", "center", "right"):
         raise LayoutError(f"align must be left, center or right, not {opts.align!r}")
     scale = opts.size / calib.x_height
@@ -198,8 +203,9 @@ def layout_text(text: str, sampler: Sampler, calib: Calibration, opts: LayoutOpt
             if not wide or all(len(texts[p][k].split()) == 1 for k in wide):
                 continue
             k0 = wide[0]
-            estimate[p] = max(estimate[p] * 1.03, *(lines[k].width / len(lines[k].text)
-                                                     for k in wide))
+            estimate[p] = max(
+                estimate[p] * 1.03, *(lines[k].width / len(lines[k].text) for k in wide)
+            )
             rest = " ".join(texts[p][k0:]).split()
             texts[p] = texts[p][:k0] + wrap_words(rest, opts.wrap, estimate[p], MAX_CHARS)
             todo += [(p, k) for k in range(k0, len(texts[p]))]

@@ -26,8 +26,13 @@ from .sampling import SampledLine
 
 logger = logging.getLogger(__name__)
 
-ENVELOPES = {"DL": (220.0, 110.0), "C5": (229.0, 162.0), "C6": (162.0, 114.0),
-             "C4": (324.0, 229.0), "10": (241.3, 104.8)}  # mm, landscape
+ENVELOPES = {
+    "DL": (220.0, 110.0),
+    "C5": (229.0, 162.0),
+    "C6": (162.0, 114.0),
+    "C4": (324.0, 229.0),
+    "10": (241.3, 104.8),
+}  # mm, landscape
 
 
 class LetterError(ValueError):
@@ -69,15 +74,22 @@ def placeholders(template: str) -> list[str]:
     try:
         names = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
     except ValueError as exc:
-        raise LetterError(f"template: {exc} (write {{{{ and }}}} for literal braces)") from None
+        raise LetterError(
+            f"template: {exc} (write {{{{ and }}}} for literal braces)"
+        ) from None
     bad = [n for n in names if not n.isidentifier()]
     if bad:
         raise LetterError(f"template placeholder {{{bad[0]}}} is not a column name")
     return names
 
 
-def plan(template: str, out_pattern: str, rows: list[dict[str, str]], alphabet: str,
-         unknown: str = "error") -> tuple[list[Row], list[str]]:
+def plan(
+    template: str,
+    out_pattern: str,
+    rows: list[dict[str, str]],
+    alphabet: str,
+    unknown: str = "error",
+) -> tuple[list[Row], list[str]]:
     """Fill every row; returns the rows (failed ones carry ``error``) and warnings.
 
     Raises :class:`LetterError` for problems of the whole job: a placeholder naming a
@@ -89,10 +101,14 @@ def plan(template: str, out_pattern: str, rows: list[dict[str, str]], alphabet: 
     wanted = placeholders(template) + placeholders(out_pattern)
     missing = sorted(set(wanted) - columns)
     if missing:
-        raise LetterError(f"placeholders without a column: {', '.join(missing)} "
-                          f"(columns: {', '.join(sorted(columns))})")
-    warnings = [f"column {c!r} is not used by the template or --out"
-                for c in sorted(columns - set(wanted))]
+        raise LetterError(
+            f"placeholders without a column: {', '.join(missing)} "
+            f"(columns: {', '.join(sorted(columns))})"
+        )
+    warnings = [
+        f"column {c!r} is not used by the template or --out"
+        for c in sorted(columns - set(wanted))
+    ]
     planned = []
     for number, values in enumerate(rows, 1):
         row = Row(number, values)
@@ -128,8 +144,10 @@ def check_outputs(rows: list[Row], overwrite: bool, resume: bool) -> list[Row]:
             if resume:
                 continue
             if not overwrite:
-                raise LetterError(f"{row.paths[0]} exists (use --overwrite, or --resume to "
-                                  "skip finished letters)")
+                raise LetterError(
+                    f"{row.paths[0]} exists (use --overwrite, or --resume to "
+                    "skip finished letters)"
+                )
         todo.append(row)
     return todo
 
@@ -154,8 +172,9 @@ class BatchSampler:
             else:
                 out.append(None)
                 missing.append(i)
-        for i, line in zip(missing, self.sample([texts[i] for i in missing]) if missing
-                           else []):
+        for i, line in zip(
+            missing, self.sample([texts[i] for i in missing]) if missing else []
+        ):
             out[i] = line
         return [line for line in out if line is not None]
 
@@ -167,8 +186,9 @@ class Page:
     margin: float
 
 
-def paginate(lines: list[WrittenLine], page: Page, opts: LayoutOptions
-             ) -> list[list[np.ndarray]]:
+def paginate(
+    lines: list[WrittenLine], page: Page, opts: LayoutOptions
+) -> list[list[np.ndarray]]:
     """Split placed lines over pages by their baselines; continued pages start at the top."""
     pitch = PITCH * opts.size * opts.line_spacing
     top = opts.position[1]
@@ -184,8 +204,13 @@ def paginate(lines: list[WrittenLine], page: Page, opts: LayoutOptions
     return pages
 
 
-def write_letter(lines: list[WrittenLine], page: Page, opts: LayoutOptions, first: Path,
-                 save: Callable[[list[np.ndarray], Path], None]) -> list[Path]:
+def write_letter(
+    lines: list[WrittenLine],
+    page: Page,
+    opts: LayoutOptions,
+    first: Path,
+    save: Callable[[list[np.ndarray], Path], None],
+) -> list[Path]:
     """Write every page atomically, the first page last; returns the files written."""
     pages = paginate(lines, page, opts)
     paths = [page_path(first, k) for k in range(1, len(pages) + 1)]
@@ -197,8 +222,13 @@ def write_letter(lines: list[WrittenLine], page: Page, opts: LayoutOptions, firs
     return paths
 
 
-def layout_letters(rows: list[Row], sampler: BatchSampler, calib: Calibration,
-                   opts: LayoutOptions, batch_lines: int):
+def layout_letters(
+    rows: list[Row],
+    sampler: BatchSampler,
+    calib: Calibration,
+    opts: LayoutOptions,
+    batch_lines: int,
+):
     """Yield (row, written lines or error) letter by letter, sampling in batches."""
     queue = list(rows)
     while queue:
@@ -207,8 +237,9 @@ def layout_letters(rows: list[Row], sampler: BatchSampler, calib: Calibration,
             row = queue.pop(0)
             chunk.append(row)
             count += sum(len(p) for p in first_pass(row.text, calib, opts))
-        sampler.prefetch([t for r in chunk for p in first_pass(r.text, calib, opts)
-                          for t in p])
+        sampler.prefetch(
+            [t for r in chunk for p in first_pass(r.text, calib, opts) for t in p]
+        )
         for row in chunk:
             try:
                 yield row, layout_text(row.text, sampler, calib, opts)

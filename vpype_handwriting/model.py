@@ -70,11 +70,18 @@ class State:
 
     def select(self, rows: Tensor) -> State:
         """The state of the batch rows ``rows`` only (finished lines leave the batch)."""
+
         def pair(hc: tuple[Tensor, Tensor] | None) -> tuple[Tensor, Tensor] | None:
             return None if hc is None else (hc[0][:, rows], hc[1][:, rows])
 
-        return State(self.h1[rows], self.c1[rows], self.kappa[rows], self.w[rows],
-                     pair(self.lstm2), pair(self.lstm3))
+        return State(
+            self.h1[rows],
+            self.c1[rows],
+            self.kappa[rows],
+            self.w[rows],
+            pair(self.lstm2),
+            pair(self.lstm3),
+        )
 
 
 class Window(nn.Module):
@@ -95,14 +102,14 @@ class Window(nn.Module):
         alpha, beta = a_hat.exp(), b_hat.exp()  # eqs. 48, 49
         kappa = kappa + k_hat.exp() / self.kappa_scale  # eq. 50, scaled increments
         # eq. 46: phi(t, u) = sum_k alpha_k exp(-beta_k (kappa_k - u)^2)
-        phi = (alpha[:, :, None] * torch.exp(-beta[:, :, None] * (kappa[:, :, None] - u) ** 2))
+        phi = alpha[:, :, None] * torch.exp(-beta[:, :, None] * (kappa[:, :, None] - u) ** 2)
         phi = phi.sum(dim=1) * char_mask
         w = torch.bmm(phi.unsqueeze(1), chars).squeeze(1)  # eq. 47
         return w, kappa, phi
 
 
 class HandwritingModel(nn.Module):
-    """The synthesis network; ``forward`` scores whole sequences, ``step`` samples one point."""
+    """The synthesis network: ``forward`` scores whole sequences, ``step`` one point."""
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -113,7 +120,9 @@ class HandwritingModel(nn.Module):
         self.lstm2 = nn.LSTM(3 + h + v, h, batch_first=True)
         self.lstm3 = nn.LSTM(3 + h + v, h, batch_first=True)
         self.head = nn.Linear(3 * h, 1 + 6 * m)  # eq. 17 over all layers (skip connections)
-        self.register_buffer("offset_std", torch.tensor(config.offset_std, dtype=torch.float32))
+        self.register_buffer(
+            "offset_std", torch.tensor(config.offset_std, dtype=torch.float32)
+        )
 
     def encode_chars(self, text: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """(B, U) indices → one-hot (B, U, V), mask (B, U) and positions u = 0..U-1."""
@@ -137,7 +146,9 @@ class HandwritingModel(nn.Module):
         """Run LSTM 1 and the window step by step over x (B, T, 3)."""
         chars, mask, u = encoded
         w_ih = self.cell1.weight_ih
-        x_part = F.linear(x, w_ih[:, :3], self.cell1.bias_ih + self.cell1.bias_hh)  # (B, T, 4H)
+        x_part = F.linear(
+            x, w_ih[:, :3], self.cell1.bias_ih + self.cell1.bias_hh
+        )  # (B, T, 4H)
         w_in, w_hh = w_ih[:, 3:], self.cell1.weight_hh
         h1, c1, kappa, w = state.h1, state.c1, state.kappa, state.w
         hs, ws, phis = [], [], []
@@ -179,7 +190,10 @@ class HandwritingModel(nn.Module):
         return self.mixture(torch.cat([h1, h2, h3], -1), bias), state, phi
 
     def step(
-        self, x: Tensor, encoded: tuple[Tensor, Tensor, Tensor], state: State,
+        self,
+        x: Tensor,
+        encoded: tuple[Tensor, Tensor, Tensor],
+        state: State,
         bias: float | Tensor = 0.0,
     ) -> tuple[Mixture, State, Tensor]:
         """One sampling step for x (B, 3): the same network as ``forward`` with T = 1, but
@@ -187,8 +201,14 @@ class HandwritingModel(nn.Module):
         chars, mask, u = encoded
         x = self._scale(x)
         c = self.cell1
-        h1, c1 = torch.lstm_cell(torch.cat([x, state.w], -1), (state.h1, state.c1),
-                                 c.weight_ih, c.weight_hh, c.bias_ih, c.bias_hh)
+        h1, c1 = torch.lstm_cell(
+            torch.cat([x, state.w], -1),
+            (state.h1, state.c1),
+            c.weight_ih,
+            c.weight_hh,
+            c.bias_ih,
+            c.bias_hh,
+        )
         w, kappa, phi = self.window(h1, state.kappa, chars, mask, u)
         hidden = [h1]
         below, carried = h1, []
@@ -198,8 +218,14 @@ class HandwritingModel(nn.Module):
                 hc = (zero, zero)
             else:
                 hc = (prev[0][0], prev[1][0])
-            h, cell = torch.lstm_cell(torch.cat([x, below, w], -1), hc, lstm.weight_ih_l0,
-                                      lstm.weight_hh_l0, lstm.bias_ih_l0, lstm.bias_hh_l0)
+            h, cell = torch.lstm_cell(
+                torch.cat([x, below, w], -1),
+                hc,
+                lstm.weight_ih_l0,
+                lstm.weight_hh_l0,
+                lstm.bias_ih_l0,
+                lstm.bias_hh_l0,
+            )
             carried.append((h[None], cell[None]))
             hidden.append(h)
             below = h
@@ -236,13 +262,13 @@ def log_likelihood(mix: Mixture, target: Tensor) -> Tensor:
     )  # eq. 24, in log space
     log_points = torch.logsumexp(mix.log_pi + log_n, dim=-1)
     eos = target[..., 2]
-    log_eos = -F.binary_cross_entropy_with_logits(
-        mix.eos_logit[..., 0], eos, reduction="none"
-    )
+    log_eos = -F.binary_cross_entropy_with_logits(mix.eos_logit[..., 0], eos, reduction="none")
     return log_points + log_eos
 
 
-def sequence_loss(model: HandwritingModel, offsets: Tensor, mask: Tensor, text: Tensor) -> Tensor:
+def sequence_loss(
+    model: HandwritingModel, offsets: Tensor, mask: Tensor, text: Tensor
+) -> Tensor:
     """Summed negative log likelihood over the valid points of a padded batch.
 
     ``offsets`` (B, T, 3) are the targets; the inputs are the same offsets shifted right

@@ -1,4 +1,4 @@
-"""PNG pictures of written lines and of the attention (needs matplotlib: the ``plot`` extra)."""
+"""PNG pictures of written lines and of the attention (matplotlib: the ``plot`` extra)."""
 
 from __future__ import annotations
 
@@ -15,12 +15,15 @@ def _pyplot():
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:  # pragma: no cover - depends on the install
-        raise RuntimeError("PNG output needs matplotlib: pip install 'vpype-handwriting[plot]'")
+        raise RuntimeError(
+            "PNG output needs matplotlib: pip install 'vpype-handwriting[plot]'"
+        ) from None
     return plt
 
 
-def render_png(polylines: Sequence[np.ndarray], path: Path, width_px: int = 1600,
-               line_width: float = 1.0) -> None:
+def render_png(
+    polylines: Sequence[np.ndarray], path: Path, width_px: int = 1600, line_width: float = 1.0
+) -> None:
     """Draw polylines (y down, any units) on white, cropped to the ink, as a PNG."""
     plt = _pyplot()
     pts = np.vstack(polylines)
@@ -53,14 +56,17 @@ def render_inspection(line, mixture: dict[str, np.ndarray], path: Path) -> None:
 
     points = np.cumsum(line.offsets[:, :2], axis=0)
     fig, (ax_ink, ax_phi, ax_mix) = plt.subplots(
-        3, 1, figsize=(14, 9), gridspec_kw={"height_ratios": [1, 1.3, 1]})
+        3, 1, figsize=(14, 9), gridspec_kw={"height_ratios": [1, 1.3, 1]}
+    )
     for poly in offsets_to_polylines(line.offsets):
         ax_ink.plot(poly[:, 0], poly[:, 1], "k-", lw=1)
-    ax_ink.set_title(f"written: {line.text!r}" + (f"  (FAILED: {line.failure})"
-                                                  if line.failure else ""))
+    ax_ink.set_title(
+        f"written: {line.text!r}" + (f"  (FAILED: {line.failure})" if line.failure else "")
+    )
     labels = list(line.text) + ["END"]
-    ax_phi.imshow(line.phi.T, aspect="auto", origin="lower", cmap="Greys",
-                  interpolation="nearest")
+    ax_phi.imshow(
+        line.phi.T, aspect="auto", origin="lower", cmap="Greys", interpolation="nearest"
+    )
     ax_phi.set_yticks(range(len(labels)))
     ax_phi.set_yticklabels([c if c != " " else "␣" for c in labels], fontsize=7)
     ax_phi.set_xlabel("pen point (time step)")
@@ -73,8 +79,9 @@ def render_inspection(line, mixture: dict[str, np.ndarray], path: Path) -> None:
                 continue
             c = prev[t] + mixture["mu"][t, m]
             s = mixture["sigma"][t, m]
-            ax_mix.add_patch(Ellipse(tuple(c), 4 * s[0], 4 * s[1], alpha=0.25 * w,
-                                     color="tab:red", lw=0))
+            ax_mix.add_patch(
+                Ellipse(tuple(c), 4 * s[0], 4 * s[1], alpha=0.25 * w, color="tab:red", lw=0)
+            )
     for poly in offsets_to_polylines(line.offsets):
         ax_mix.plot(poly[:, 0], poly[:, 1], "k-", lw=0.4)
     ax_mix.set_title("mixture density of the next pen point (2σ ellipses, shaded by π)")

@@ -108,12 +108,15 @@ def sample_batch(
     text = torch.from_numpy(encoded_text).to(device)
     encoded = model.encode_chars(text)
     end = torch.tensor([len(prefix) + len(t) for t in texts], device=device)
-    limit = int(model.config.kappa_scale * opts.max_steps_per_char * (max(map(len, texts)) + 1))
+    limit = int(
+        model.config.kappa_scale * opts.max_steps_per_char * (max(map(len, texts)) + 1)
+    )
     state = model.initial_state(batch, device)
     x = torch.zeros(batch, 3, device=device)
     if opts.prime is not None:  # run the style sample through the net, then continue
-        mix, state, _ = model(_prime_inputs(opts.prime, batch, device)[:, :-1], text, state,
-                              encoded)
+        mix, state, _ = model(
+            _prime_inputs(opts.prime, batch, device)[:, :-1], text, state, encoded
+        )
         x = _prime_inputs(opts.prime, batch, device)[:, -1]
     rows = torch.arange(batch, device=device)  # original index of each active row
     lengths = torch.full((batch,), limit, dtype=torch.long, device=device)
@@ -125,8 +128,13 @@ def sample_batch(
     phis: list[torch.Tensor] = []
     from tqdm import tqdm
 
-    bar = tqdm(total=batch, desc="writing", unit="line", leave=False,
-               disable=None if opts.progress is None else not opts.progress)
+    bar = tqdm(
+        total=batch,
+        desc="writing",
+        unit="line",
+        leave=False,
+        disable=None if opts.progress is None else not opts.progress,
+    )
     for t in range(limit):
         mix, state, phi_t = model.step(x, encoded, state, opts.bias)
         x = sample_mixture(mix, gen)
@@ -156,15 +164,23 @@ def sample_batch(
     return _assemble(texts, segments, final_length, ran_away, len(prefix))
 
 
-def _segment(rows: torch.Tensor, steps: list[torch.Tensor], phis: list[torch.Tensor]
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return (rows.cpu().numpy(), torch.stack(steps, 1).float().cpu().numpy(),
-            torch.stack(phis, 1).float().cpu().numpy())
+def _segment(
+    rows: torch.Tensor, steps: list[torch.Tensor], phis: list[torch.Tensor]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return (
+        rows.cpu().numpy(),
+        torch.stack(steps, 1).float().cpu().numpy(),
+        torch.stack(phis, 1).float().cpu().numpy(),
+    )
 
 
-def _assemble(texts: Sequence[str], segments: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-              lengths: torch.Tensor, ran_away: torch.Tensor, lo: int
-              ) -> list[tuple[SampledLine, bool]]:
+def _assemble(
+    texts: Sequence[str],
+    segments: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    lengths: torch.Tensor,
+    ran_away: torch.Tensor,
+    lo: int,
+) -> list[tuple[SampledLine, bool]]:
     """Stitch each line's points back together from the segments it was active in."""
     points: list[list[np.ndarray]] = [[] for _ in texts]
     phis: list[list[np.ndarray]] = [[] for _ in texts]
@@ -205,27 +221,36 @@ def sample_lines(
                 still.append(i)
         if not still:
             break
-        logger.debug("attempt %d: %d of %d lines failed, resampling", attempt, len(still),
-                     len(texts))
+        logger.debug(
+            "attempt %d: %d of %d lines failed, resampling", attempt, len(still), len(texts)
+        )
         pending = still
     lines = [line for line in result if line is not None]
     for line in lines:
         if line.failure is not None:
-            logger.warning("line %r still failed after %d attempts: %s", line.text,
-                           line.attempts, line.failure)
+            logger.warning(
+                "line %r still failed after %d attempts: %s",
+                line.text,
+                line.attempts,
+                line.failure,
+            )
     return lines
 
 
 @torch.inference_mode()
-def replay(model: HandwritingModel, line: SampledLine, prime: Prime | None = None
-           ) -> dict[str, np.ndarray]:
+def replay(
+    model: HandwritingModel, line: SampledLine, prime: Prime | None = None
+) -> dict[str, np.ndarray]:
     """Run the written offsets back through the net: the mixture it predicted at each step."""
     device = next(model.parameters()).device
     prefix = prime.text + " " if prime is not None else ""
     text = torch.from_numpy(alpha.encode_batch([prefix + line.text], model.config.alphabet))
     offsets = torch.from_numpy(line.offsets.astype(np.float32))[None].to(device)
-    start = (_prime_inputs(prime, 1, device) if prime is not None
-             else torch.zeros(1, 1, 3, device=device))
+    start = (
+        _prime_inputs(prime, 1, device)
+        if prime is not None
+        else torch.zeros(1, 1, 3, device=device)
+    )
     inputs = torch.cat([start, offsets[:, :-1]], 1)
     mix, _, _ = model(inputs, text.to(device))
     n = offsets.shape[1]

@@ -14,8 +14,9 @@ from .writer import Handwriter
 SIZE = 3 * 96 / 25.4  # 3 mm x-height, in CSS pixels
 
 
-def specimen_sheet(out: Path, text: str, weights: Path | None, bias: float, seed: int
-                   ) -> list[np.ndarray]:
+def specimen_sheet(
+    out: Path, text: str, weights: Path | None, bias: float, seed: int
+) -> list[np.ndarray]:
     """Write ``text`` once per style (plus the model's own hand) and save SVG or PNG."""
     polylines: list[np.ndarray] = []
     rows = [None] + [s.name for s in list_styles()]

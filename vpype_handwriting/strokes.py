@@ -21,7 +21,7 @@ def offsets_to_polylines(offsets: np.ndarray) -> list[np.ndarray]:
 
 
 def polylines_to_offsets(polylines: list[np.ndarray]) -> np.ndarray:
-    """Inverse of :func:`offsets_to_polylines` (the first point's offset is from the origin)."""
+    """Inverse of :func:`offsets_to_polylines` (first offset: from the origin)."""
     rows = []
     for line in polylines:
         eos = np.zeros((len(line), 1))
@@ -119,8 +119,11 @@ def straighten(polylines: list[np.ndarray]) -> list[np.ndarray]:
 
 def bounds(polylines: list[np.ndarray]) -> tuple[float, float, float, float]:
     pts = np.vstack(polylines)
-    return float(pts[:, 0].min()), float(pts[:, 1].min()), float(pts[:, 0].max()), float(
-        pts[:, 1].max()
+    return (
+        float(pts[:, 0].min()),
+        float(pts[:, 1].min()),
+        float(pts[:, 0].max()),
+        float(pts[:, 1].max()),
     )
 
 

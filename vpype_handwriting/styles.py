@@ -65,9 +65,14 @@ def list_styles() -> list[Style]:
     found = []
     for folder, builtin in ((builtin_dir(), True), (user_dir(), False)):
         if folder.is_dir():
-            files = sorted(folder.glob("*.json"),
-                           key=lambda p: (not p.stem.isdigit(), int(p.stem) if p.stem.isdigit()
-                                          else 0, p.stem))
+            files = sorted(
+                folder.glob("*.json"),
+                key=lambda p: (
+                    not p.stem.isdigit(),
+                    int(p.stem) if p.stem.isdigit() else 0,
+                    p.stem,
+                ),
+            )
             found += [_read(p, builtin) for p in files]
     return found
 
@@ -108,11 +113,14 @@ def resample(line: np.ndarray, step: float) -> np.ndarray:
         return line[[0, -1]] if len(line) > 1 and length > 0 else line[:1]
     at = np.concatenate([[0.0], np.cumsum(seg)])
     targets = np.linspace(0.0, length, max(2, int(round(length / step)) + 1))
-    return np.stack([np.interp(targets, at, line[:, 0]), np.interp(targets, at, line[:, 1])], 1)
+    return np.stack(
+        [np.interp(targets, at, line[:, 0]), np.interp(targets, at, line[:, 1])], 1
+    )
 
 
-def sample_from_polylines(polylines: list[np.ndarray], text: str, config: ModelConfig
-                          ) -> np.ndarray:
+def sample_from_polylines(
+    polylines: list[np.ndarray], text: str, config: ModelConfig
+) -> np.ndarray:
     """A user's handwritten line (polylines in writing order, y down, any units) → offsets
     normalized like the training data, or a :class:`StyleError` saying what is wrong."""
     text = " ".join(text.split())
@@ -132,7 +140,9 @@ def sample_from_polylines(polylines: list[np.ndarray], text: str, config: ModelC
     polylines = [(p - center) @ rot.T for p in polylines]
     height = strokes.x_height(strokes.straighten(polylines))
     if height <= 0:
-        raise StyleError("no letter shapes found in the sample: is it handwriting, in one line?")
+        raise StyleError(
+            "no letter shapes found in the sample: is it handwriting, in one line?"
+        )
     scale = config.x_height / height
     polylines = [resample(p * scale, 1.0) for p in polylines]
     x0, _, x1, _ = strokes.bounds(polylines)
@@ -140,24 +150,30 @@ def sample_from_polylines(polylines: list[np.ndarray], text: str, config: ModelC
     if not 0.4 * config.char_width <= per_char <= 2.5 * config.char_width:
         raise StyleError(
             f"the sample is {per_char / config.char_width:.1f}x as wide per character as "
-            "expected: does the text match the handwriting, in one line?")
+            "expected: does the text match the handwriting, in one line?"
+        )
     offsets = strokes.polylines_to_offsets(polylines)
     offsets[0, :2] = 0.0
     return offsets.astype(np.float32)
 
 
-def save_user_style(name: str, text: str, offsets: np.ndarray, source: str,
-                    overwrite: bool = False) -> Path:
+def save_user_style(
+    name: str, text: str, offsets: np.ndarray, source: str, overwrite: bool = False
+) -> Path:
     """Store a style in the user data folder (atomically; never over one without asking)."""
     if not NAME.match(name) or name.isdigit():
-        raise StyleError(f"style name {name!r}: use letters, digits, - and _, starting with a "
-                         "letter")
+        raise StyleError(
+            f"style name {name!r}: use letters, digits, - and _, starting with a letter"
+        )
     path = user_dir() / f"{name}.json"
     if path.exists() and not overwrite:
         raise StyleError(f"a style named {name!r} exists already (use --overwrite to replace)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    doc = {"text": text, "source": source,
-           "offsets": [[round(float(v), 3) for v in row] for row in offsets]}
+    doc = {
+        "text": text,
+        "source": source,
+        "offsets": [[round(float(v), 3) for v in row] for row in offsets],
+    }
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(doc))
     tmp.replace(path)
@@ -172,8 +188,9 @@ def read_svg_polylines(path: Path) -> list[np.ndarray]:
         doc = vp.read_multilayer_svg(str(path), quantization=0.5)
     except Exception as exc:  # vpype/svgelements raise many kinds on bad files
         raise StyleError(f"cannot read {path} as SVG: {exc}") from None
-    lines = [np.stack([line.real, line.imag], 1) for layer in doc.layers.values()
-             for line in layer]
+    lines = [
+        np.stack([line.real, line.imag], 1) for layer in doc.layers.values() for line in layer
+    ]
     if not lines:
         raise StyleError(f"{path} holds no paths: draw the handwriting as vector lines")
     return lines

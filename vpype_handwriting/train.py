@@ -27,7 +27,15 @@ from .model import HandwritingModel, ModelConfig, sequence_loss
 from .weights import load_weights, read_meta, save_weights
 
 logger = logging.getLogger(__name__)
-LOG_FIELDS = ["epoch", "step", "train_nll_point", "val_nll_line", "val_nll_point", "lr", "seconds"]
+LOG_FIELDS = [
+    "epoch",
+    "step",
+    "train_nll_point",
+    "val_nll_line",
+    "val_nll_point",
+    "lr",
+    "seconds",
+]
 
 
 @dataclass
@@ -242,8 +250,9 @@ class Trainer:
                 writer.writerow(row)
 
     def train_batch(self, idx: np.ndarray) -> float:
-        offsets, mask, text = make_batch(self.train_data, idx, self.model.config.alphabet,
-                                         self.device)
+        offsets, mask, text = make_batch(
+            self.train_data, idx, self.model.config.alphabet, self.device
+        )
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr()
         with autocast(self.device, self.opts.bf16):
@@ -268,8 +277,13 @@ class Trainer:
         done = 0
         while self.epoch < opts.epochs:
             batches = epoch_batches(self.train_data, opts.batch_size, opts.seed, self.epoch)
-            bar = tqdm(total=len(batches), initial=self.batch, desc=f"epoch {self.epoch}",
-                       disable=None, dynamic_ncols=True)
+            bar = tqdm(
+                total=len(batches),
+                initial=self.batch,
+                desc=f"epoch {self.epoch}",
+                disable=None,
+                dynamic_ncols=True,
+            )
             running = None
             epoch_loss, epoch_points = 0.0, 0
             while self.batch < len(batches):
@@ -285,12 +299,19 @@ class Trainer:
                 bar.update(1)
                 bar.set_postfix(loss=f"{running:.3f}", lr=f"{self.lr():.2e}")
                 if bar.disable and self.step % 50 == 0:
-                    logger.info("epoch %d batch %d/%d step %d loss %.4f", self.epoch,
-                                self.batch, len(batches), self.step, running)
+                    logger.info(
+                        "epoch %d batch %d/%d step %d loss %.4f",
+                        self.epoch,
+                        self.batch,
+                        len(batches),
+                        self.step,
+                        running,
+                    )
                 if not math.isfinite(loss):
                     raise FloatingPointError(f"loss is {loss} at step {self.step}")
                 out_of_time = opts.time_limit is not None and (
-                    time.monotonic() - start > opts.time_limit)
+                    time.monotonic() - start > opts.time_limit
+                )
                 enough = opts.max_batches is not None and done >= opts.max_batches
                 if out_of_time or enough or stop.requested:
                     bar.close()
@@ -306,8 +327,13 @@ class Trainer:
 
     def end_epoch(self, train_nll_point: float) -> None:
         val_line, val_point = evaluate(self.model, self.val_data, self.opts, self.device)
-        logger.info("epoch %d: train %.4f nats/point, val %.1f nats/line (%.4f/point)",
-                    self.epoch, train_nll_point, val_line, val_point)
+        logger.info(
+            "epoch %d: train %.4f nats/point, val %.1f nats/line (%.4f/point)",
+            self.epoch,
+            train_nll_point,
+            val_line,
+            val_point,
+        )
         self.log_row({
             "epoch": self.epoch + 1, "step": self.step,
             "train_nll_point": round(train_nll_point, 5), "val_nll_line": round(val_line, 2),

@@ -95,5 +95,7 @@ def load_weights(
         model.load_state_dict({k: v.float() for k, v in tensors.items()})
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0]
-        raise WeightsError(f"weights file {weights} does not match its config: {first}") from None
+        raise WeightsError(
+            f"weights file {weights} does not match its config: {first}"
+        ) from None
     return model.to(device).eval()

@@ -28,8 +28,12 @@ class FileAwareCommand(click.Command):
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        takes = {name: (0 if p.is_flag else p.nargs) for p in self.params
-                 if isinstance(p, click.Option) for name in p.opts + p.secondary_opts}
+        takes = {
+            name: (0 if p.is_flag else p.nargs)
+            for p in self.params
+            if isinstance(p, click.Option)
+            for name in p.opts + p.secondary_opts
+        }
         args = list(args)
         i = 0
         while i < len(args) and args[i].startswith("-") and args[i] != "-":
@@ -61,41 +65,115 @@ def _read_text(text: str | None, file: str | None) -> str:
 
 @click.command(cls=FileAwareCommand)
 @click.argument("text", type=TextType(), required=False)
-@click.option("-f", "--file", type=PathType(dir_okay=False, allow_dash=True), default=None,
-              help="Read the text from this file ('-' for stdin) instead of TEXT.")
-@click.option("-s", "--size", type=LengthType(), default="3mm",
-              help="x-height: height of lowercase letters such as 'x' (default: 3mm).")
-@click.option("-w", "--wrap", type=LengthType(), default=None,
-              help="Wrap at word boundaries so no written line is wider than this.")
-@click.option("-a", "--align", type=ChoiceType(["left", "center", "right"]), default="left",
-              help="Alignment with respect to --position, or inside --wrap (default: left).")
-@click.option("-j", "--justify", is_flag=True,
-              help="Stretch the word gaps of wrapped lines to the full --wrap width.")
-@click.option("-p", "--position", nargs=2, type=LengthType(), default=[0, 0],
-              help="Start of the first line's baseline (default: 0 0).")
-@click.option("--line-spacing", type=FloatType(), default=1.0,
-              help=f"Baseline distance in units of {2.8} x-heights (default: 1.0).")
-@click.option("-b", "--bias", type=FloatType(), default=0.75,
-              help="Neatness: 0 writes raw samples, higher is tidier (default: 0.75).")
-@click.option("--seed", type=IntegerType(), default=None,
-              help="Random seed (default: from vpype's global -s/--seed).")
-@click.option("--style", type=TextType(), default=None,
-              help="Writer to imitate: a built-in number or a name added with "
-              "'vpype-handwriting styles add' (default: the model's own hand).")
-@click.option("--unknown", type=ChoiceType(["error", "skip", "replace"]), default="error",
-              help="Characters the model cannot write: fail, drop them or write a space "
-              "(default: error).")
-@click.option("--smooth", type=IntegerType(), default=2,
-              help="Curve smoothing passes, 0 keeps the raw pen points (default: 2).")
-@click.option("--device", type=ChoiceType(["auto", "cpu", "cuda"]), default="auto",
-              help="Where to run the network (default: auto).")
-@click.option("--weights", type=PathType(exists=True), default=None,
-              help="Model folder or .safetensors file (default: the shipped weights).")
+@click.option(
+    "-f",
+    "--file",
+    type=PathType(dir_okay=False, allow_dash=True),
+    default=None,
+    help="Read the text from this file ('-' for stdin) instead of TEXT.",
+)
+@click.option(
+    "-s",
+    "--size",
+    type=LengthType(),
+    default="3mm",
+    help="x-height: height of lowercase letters such as 'x' (default: 3mm).",
+)
+@click.option(
+    "-w",
+    "--wrap",
+    type=LengthType(),
+    default=None,
+    help="Wrap at word boundaries so no written line is wider than this.",
+)
+@click.option(
+    "-a",
+    "--align",
+    type=ChoiceType(["left", "center", "right"]),
+    default="left",
+    help="Alignment with respect to --position, or inside --wrap (default: left).",
+)
+@click.option(
+    "-j",
+    "--justify",
+    is_flag=True,
+    help="Stretch the word gaps of wrapped lines to the full --wrap width.",
+)
+@click.option(
+    "-p",
+    "--position",
+    nargs=2,
+    type=LengthType(),
+    default=[0, 0],
+    help="Start of the first line's baseline (default: 0 0).",
+)
+@click.option(
+    "--line-spacing",
+    type=FloatType(),
+    default=1.0,
+    help=f"Baseline distance in units of {2.8} x-heights (default: 1.0).",
+)
+@click.option(
+    "-b",
+    "--bias",
+    type=FloatType(),
+    default=0.75,
+    help="Neatness: 0 writes raw samples, higher is tidier (default: 0.75).",
+)
+@click.option(
+    "--seed",
+    type=IntegerType(),
+    default=None,
+    help="Random seed (default: from vpype's global -s/--seed).",
+)
+@click.option(
+    "--style",
+    type=TextType(),
+    default=None,
+    help="Writer to imitate: a built-in number or a name added with "
+    "'vpype-handwriting styles add' (default: the model's own hand).",
+)
+@click.option(
+    "--unknown",
+    type=ChoiceType(["error", "skip", "replace"]),
+    default="error",
+    help="Characters the model cannot write: fail, drop them or write a space "
+    "(default: error).",
+)
+@click.option(
+    "--smooth",
+    type=IntegerType(),
+    default=2,
+    help="Curve smoothing passes, 0 keeps the raw pen points (default: 2).",
+)
+@click.option(
+    "--device",
+    type=ChoiceType(["auto", "cpu", "cuda"]),
+    default="auto",
+    help="Where to run the network (default: auto).",
+)
+@click.option(
+    "--weights",
+    type=PathType(exists=True),
+    default=None,
+    help="Model folder or .safetensors file (default: the shipped weights).",
+)
 @vpype_cli.generator
 def handwrite(
-    text: str | None, file: str | None, size: float, wrap: float | None, align: str,
-    justify: bool, position: tuple[float, float], line_spacing: float, bias: float,
-    seed: int | None, style: str | None, unknown: str, smooth: int, device: str,
+    text: str | None,
+    file: str | None,
+    size: float,
+    wrap: float | None,
+    align: str,
+    justify: bool,
+    position: tuple[float, float],
+    line_spacing: float,
+    bias: float,
+    seed: int | None,
+    style: str | None,
+    unknown: str,
+    smooth: int,
+    device: str,
     weights: str | None,
 ) -> vp.LineCollection:
     """Write text in realistic human handwriting.
@@ -113,7 +191,7 @@ def handwrite(
 
         vpype handwrite --size 4mm --wrap 16cm --file letter.txt layout a4 write out.svg
 
-        vpype -s 7 handwrite --bias 1.0 --style 3 "Thank you!" linemerge linesort write card.svg
+        vpype -s 7 handwrite --bias 1.0 --style 3 "Thank you!" linemerge write card.svg
     """
     if smooth < 0:
         raise click.BadParameter("must be 0 or more", param_hint="--smooth")
@@ -125,14 +203,27 @@ def handwrite(
         raise click.UsageError("handwrite: --justify needs --wrap")
     from ..layout import LayoutOptions
 
-    layout = LayoutOptions(size=size, wrap=wrap, align=align, justify=justify,
-                           position=tuple(position), line_spacing=line_spacing, smooth=smooth)
+    layout = LayoutOptions(
+        size=size,
+        wrap=wrap,
+        align=align,
+        justify=justify,
+        position=tuple(position),
+        line_spacing=line_spacing,
+        smooth=smooth,
+    )
     writer = _writer(weights, device, bias, seed, style, unknown)
     return _to_collection(writer, _read_text(text, file), layout)
 
 
-def _writer(weights: str | None, device: str, bias: float, seed: int | None,
-            style: str | None, unknown: str) -> Handwriter:
+def _writer(
+    weights: str | None,
+    device: str,
+    bias: float,
+    seed: int | None,
+    style: str | None,
+    unknown: str,
+) -> Handwriter:
     import numpy as np
 
     from ..sampling import SampleOptions
@@ -142,8 +233,9 @@ def _writer(weights: str | None, device: str, bias: float, seed: int | None,
     if seed is None:  # vpype's global -s/--seed seeds numpy's global RNG
         seed = int(np.random.randint(2**31))
     try:
-        writer = Handwriter.load(weights, device, unknown=unknown,
-                                 sample=SampleOptions(bias=bias, seed=seed))
+        writer = Handwriter.load(
+            weights, device, unknown=unknown, sample=SampleOptions(bias=bias, seed=seed)
+        )
     except WeightsError as exc:
         raise click.BadParameter(str(exc), param_hint="--weights") from None
     except ValueError as exc:
@@ -158,8 +250,9 @@ def _writer(weights: str | None, device: str, bias: float, seed: int | None,
     return writer
 
 
-def _to_collection(writer: Handwriter, content: str, layout: LayoutOptions
-                   ) -> vp.LineCollection:
+def _to_collection(
+    writer: Handwriter, content: str, layout: LayoutOptions
+) -> vp.LineCollection:
     from ..alphabet import EmptyTextError, UnknownCharacterError
     from ..layout import LayoutError
 
@@ -172,6 +265,7 @@ def _to_collection(writer: Handwriter, content: str, layout: LayoutOptions
         for poly in line.polylines:
             lc.append(poly[:, 0] + 1j * poly[:, 1])
     if writer.failed:
-        logger.warning("handwrite: %d line(s) still looked wrong after resampling",
-                       len(writer.failed))
+        logger.warning(
+            "handwrite: %d line(s) still looked wrong after resampling", len(writer.failed)
+        )
     return lc

@@ -39,6 +39,7 @@ def _saver(page_size: tuple[float, float], pipeline: str):
         else:
             with open(path, "w") as fh:
                 vp.write_svg(fh, doc)
+
     return save
 
 
@@ -54,8 +55,9 @@ def _geometry(kw: dict[str, Any]):
         else:
             w, h = _page(kw["envelope"], "--envelope")
         page = Page(w, h, 0.1 * h)
-        opts = LayoutOptions(size=size, position=(0.45 * w, 0.5 * h),
-                             line_spacing=kw["line_spacing"])
+        opts = LayoutOptions(
+            size=size, position=(0.45 * w, 0.5 * h), line_spacing=kw["line_spacing"]
+        )
         return page, opts
     w, h = _page(kw["page"], "--page")
     margin = _length(kw["margin"], "--margin")
@@ -63,19 +65,31 @@ def _geometry(kw: dict[str, Any]):
     if wrap <= 0 or wrap > w:
         raise click.BadParameter("does not fit the page", param_hint="--wrap/--margin")
     page = Page(w, h, margin)
-    opts = LayoutOptions(size=size, wrap=wrap, align=kw["align"],
-                         position=(margin, margin + 2.0 * size),
-                         line_spacing=kw["line_spacing"])
+    opts = LayoutOptions(
+        size=size,
+        wrap=wrap,
+        align=kw["align"],
+        position=(margin, margin + 2.0 * size),
+        line_spacing=kw["line_spacing"],
+    )
     return page, opts
 
 
-def run_letters(template: Path, source: tuple[Path, str], out_pattern: str,
-                kw: dict[str, Any]) -> int:
+def run_letters(
+    template: Path, source: tuple[Path, str], out_pattern: str, kw: dict[str, Any]
+) -> int:
     """Plan, check, write; returns the number of rows that failed."""
     from tqdm import tqdm
 
-    from ..letters import BatchSampler, LetterError, check_outputs, layout_letters, plan
-    from ..letters import read_rows, write_letter
+    from ..letters import (
+        BatchSampler,
+        LetterError,
+        check_outputs,
+        layout_letters,
+        plan,
+        read_rows,
+        write_letter,
+    )
     from ..sampling import SampleOptions
     from ..styles import StyleError, load_style
     from ..weights import WeightsError
@@ -83,12 +97,18 @@ def run_letters(template: Path, source: tuple[Path, str], out_pattern: str,
 
     page, opts = _geometry(kw)
     try:
-        writer = Handwriter.load(kw["weights"], kw["device"],
-                                 sample=SampleOptions(bias=kw["bias"], seed=kw["seed"]))
+        writer = Handwriter.load(
+            kw["weights"], kw["device"], sample=SampleOptions(bias=kw["bias"], seed=kw["seed"])
+        )
         if kw["style"]:
             writer.sample.prime = load_style(kw["style"], writer.alphabet)
-        rows, warnings = plan(template.read_text(encoding="utf-8"), out_pattern,
-                              read_rows(*source), writer.alphabet, kw["unknown"])
+        rows, warnings = plan(
+            template.read_text(encoding="utf-8"),
+            out_pattern,
+            read_rows(*source),
+            writer.alphabet,
+            kw["unknown"],
+        )
         todo = check_outputs(rows, kw["overwrite"], kw["resume"])
     except (LetterError, StyleError, WeightsError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
@@ -103,8 +123,9 @@ def run_letters(template: Path, source: tuple[Path, str], out_pattern: str,
     save = _saver((page.width, page.height), kw["pipeline"])
     sampler = BatchSampler(writer.sample_texts)
     bar = tqdm(total=len(todo), unit="letter", disable=None)
-    for row, result in layout_letters(todo, sampler, writer.calibration(), opts,
-                                      kw["batch_lines"]):
+    for row, result in layout_letters(
+        todo, sampler, writer.calibration(), opts, kw["batch_lines"]
+    ):
         if isinstance(result, str):
             row.error = result
             failed.append(row)

@@ -22,12 +22,26 @@ def cli(verbose: bool) -> None:
 
 
 @cli.command()
-@click.option("--data", "source", type=click.Path(exists=True, path_type=Path), required=True,
-              help="IAM-OnDB: the extracted folder (lineStrokes/ + ascii/) or the .tar.xz.")
-@click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Where to write the prepared .npz (default: the user cache folder).")
-@click.option("--keep-every", type=click.IntRange(1, 4), default=2, show_default=True,
-              help="Keep every n-th pen point (2 halves the points, keeping letter shapes).")
+@click.option(
+    "--data",
+    "source",
+    type=click.Path(exists=True, path_type=Path),
+    required=True,
+    help="IAM-OnDB: the extracted folder (lineStrokes/ + ascii/) or the .tar.xz.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Where to write the prepared .npz (default: the user cache folder).",
+)
+@click.option(
+    "--keep-every",
+    type=click.IntRange(1, 4),
+    default=2,
+    show_default=True,
+    help="Keep every n-th pen point (2 halves the points, keeping letter shapes).",
+)
 def prepare(source: Path, out: Path | None, keep_every: int) -> None:
     """Parse, clean, downsample and cache IAM-OnDB for training.
 
@@ -42,21 +56,42 @@ def prepare(source: Path, out: Path | None, keep_every: int) -> None:
         _fail(exc)
     train, val = data.split()
     click.echo(report.summary())
-    click.echo(f"kept {len(data)} lines ({len(train)} train, {len(val)} validation forms-split), "
-               f"{data.lengths().mean():.0f} points/line, alphabet of {len(data.alphabet())}")
+    click.echo(
+        f"kept {len(data)} lines ({len(train)} train, {len(val)} validation forms-split), "
+        f"{data.lengths().mean():.0f} points/line, alphabet of {len(data.alphabet())}"
+    )
     click.echo(f"wrote {out}")
 
 
 @cli.command()
-@click.option("--data", "data_path", type=click.Path(path_type=Path), default=None,
-              help="Prepared .npz from `prepare` (default: the user cache file).")
-@click.option("--run-dir", type=click.Path(path_type=Path), default=Path("runs/main"),
-              show_default=True, help="Folder of the full checkpoint and log.")
-@click.option("--export", "export_dir", type=click.Path(path_type=Path), default=None,
-              help="Also write fp16 weights + training log here at each checkpoint.")
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Prepared .npz from `prepare` (default: the user cache file).",
+)
+@click.option(
+    "--run-dir",
+    type=click.Path(path_type=Path),
+    default=Path("runs/main"),
+    show_default=True,
+    help="Folder of the full checkpoint and log.",
+)
+@click.option(
+    "--export",
+    "export_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write fp16 weights + training log here at each checkpoint.",
+)
 @click.option("--resume", is_flag=True, help="Continue exactly from RUN_DIR/checkpoint.pt.")
-@click.option("--init", type=click.Path(path_type=Path), default=None,
-              help="Start from these weights (e.g. weights/) when there is no checkpoint.")
+@click.option(
+    "--init",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Start from these weights (e.g. weights/) when there is no checkpoint.",
+)
 @click.option("--hidden", type=int, default=256, show_default=True, help="LSTM size.")
 @click.option("--batch-size", type=int, default=32, show_default=True)
 @click.option("--lr", type=float, default=1e-3, show_default=True)
@@ -65,14 +100,29 @@ def prepare(source: Path, out: Path | None, keep_every: int) -> None:
 @click.option("--epochs", type=int, default=1000, show_default=True)
 @click.option("--time-limit", type=float, default=None, help="Stop cleanly after N minutes.")
 @click.option("--checkpoint-minutes", type=float, default=10.0, show_default=True)
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
-              show_default=True)
+@click.option(
+    "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True
+)
 @click.option("--bf16/--no-bf16", default=False, help="bf16 autocast (CPU with AVX512-BF16).")
 @click.option("--seed", type=int, default=0, show_default=True)
-def train(data_path: Path | None, run_dir: Path, export_dir: Path | None, resume: bool,
-          init: Path | None, hidden: int, batch_size: int, lr: float, lr_decay: float,
-          clip: float, epochs: int, time_limit: float | None, checkpoint_minutes: float,
-          device: str, bf16: bool, seed: int) -> None:
+def train(
+    data_path: Path | None,
+    run_dir: Path,
+    export_dir: Path | None,
+    resume: bool,
+    init: Path | None,
+    hidden: int,
+    batch_size: int,
+    lr: float,
+    lr_decay: float,
+    clip: float,
+    epochs: int,
+    time_limit: float | None,
+    checkpoint_minutes: float,
+    device: str,
+    bf16: bool,
+    seed: int,
+) -> None:
     """Train the synthesis network on prepared IAM-OnDB.
 
     Example: vpype-handwriting train --bf16 --export weights --time-limit 150 --resume
@@ -96,15 +146,25 @@ def train(data_path: Path | None, run_dir: Path, export_dir: Path | None, resume
 
 @cli.command()
 @click.argument("text")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("inspect.png"), show_default=True, help="PNG to write.")
-@click.option("--weights", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Model folder (default: the shipped weights).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("inspect.png"),
+    show_default=True,
+    help="PNG to write.",
+)
+@click.option(
+    "--weights",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Model folder (default: the shipped weights).",
+)
 @click.option("--bias", type=float, default=0.75, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--style", default=None, help="Built-in style number or a user style name.")
-def inspect(text: str, out: Path, weights: Path | None, bias: float, seed: int,
-            style: str | None) -> None:
+def inspect(
+    text: str, out: Path, weights: Path | None, bias: float, seed: int, style: str | None
+) -> None:
     """Draw the attention window and the mixture density of one written line.
 
     Example: vpype-handwriting inspect "Dear Tom" --out inspect.png
@@ -157,8 +217,13 @@ def styles(ctx: click.Context) -> None:
 
 @styles.command("add")
 @click.argument("name")
-@click.option("--svg", "svg", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              required=True, help="One handwritten line as vector paths, in writing order.")
+@click.option(
+    "--svg",
+    "svg",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="One handwritten line as vector paths, in writing order.",
+)
 @click.option("--text", required=True, help="What the sample says.")
 @click.option("--weights", type=click.Path(exists=True, path_type=Path), default=None)
 @click.option("--overwrite", is_flag=True, help="Replace a style of the same name.")
@@ -173,12 +238,13 @@ def styles_add(name: str, svg: Path, text: str, weights: Path | None, overwrite:
     try:
         config = load_weights(weights).config
         offsets = st.sample_from_polylines(st.read_svg_polylines(svg), text, config)
-        path = st.save_user_style(name, " ".join(text.split()), offsets, f"from {svg.name}",
-                                  overwrite)
+        path = st.save_user_style(
+            name, " ".join(text.split()), offsets, f"from {svg.name}", overwrite
+        )
     except (st.StyleError, WeightsError) as exc:
         _fail(exc)
     click.echo(f"added style {name!r} ({len(offsets)} points) at {path}")
-    click.echo(f"use it with: vpype handwrite --style {name} \"Dear Tom\" write out.svg")
+    click.echo(f'use it with: vpype handwrite --style {name} "Dear Tom" write out.svg')
 
 
 @styles.command("remove")
@@ -195,14 +261,22 @@ def styles_remove(name: str) -> None:
 
 
 @styles.command("specimen")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("styles.png"), show_default=True, help="An .svg or .png file.")
-@click.option("--text", default="The quick brown fox jumps over the lazy dog.",
-              show_default=True)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("styles.png"),
+    show_default=True,
+    help="An .svg or .png file.",
+)
+@click.option(
+    "--text", default="The quick brown fox jumps over the lazy dog.", show_default=True
+)
 @click.option("--weights", type=click.Path(exists=True, path_type=Path), default=None)
 @click.option("--bias", type=float, default=0.75, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-def styles_specimen(out: Path, text: str, weights: Path | None, bias: float, seed: int) -> None:
+def styles_specimen(
+    out: Path, text: str, weights: Path | None, bias: float, seed: int
+) -> None:
     """Every style writing the same sentence, one per line, to SVG or PNG."""
     from ..specimen import specimen_sheet
 
@@ -215,39 +289,81 @@ def styles_specimen(out: Path, text: str, weights: Path | None, bias: float, see
 
 @cli.command()
 @click.argument("template", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--csv", "csv_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Recipients as CSV with a header row.")
-@click.option("--json", "json_path", type=click.Path(exists=True, dir_okay=False,
-              path_type=Path), help="Recipients as a JSON list of objects.")
-@click.option("--jsonl", "jsonl_path", type=click.Path(exists=True, dir_okay=False,
-              path_type=Path), help="Recipients as JSON lines.")
-@click.option("--out", "out_pattern", required=True,
-              help="Output file pattern, e.g. 'out/{last_name}-{first_name}.svg'.")
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Recipients as CSV with a header row.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Recipients as a JSON list of objects.",
+)
+@click.option(
+    "--jsonl",
+    "jsonl_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Recipients as JSON lines.",
+)
+@click.option(
+    "--out",
+    "out_pattern",
+    required=True,
+    help="Output file pattern, e.g. 'out/{last_name}-{first_name}.svg'.",
+)
 @click.option("--page", default="a4", show_default=True, help="a4, letter, ... or WxH.")
 @click.option("--margin", default="2cm", show_default=True)
 @click.option("--size", default="3mm", show_default=True, help="x-height of the letters.")
 @click.option("--wrap", default=None, help="Line width (default: page width - 2 margins).")
-@click.option("--align", type=click.Choice(["left", "center", "right"]), default="left",
-              show_default=True)
+@click.option(
+    "--align",
+    type=click.Choice(["left", "center", "right"]),
+    default="left",
+    show_default=True,
+)
 @click.option("--line-spacing", type=float, default=1.0, show_default=True)
-@click.option("--envelope", default=None,
-              help="Write the address side of an envelope instead: DL, C4, C5, C6, 10 or WxH.")
+@click.option(
+    "--envelope",
+    default=None,
+    help="Write the address side of an envelope instead: DL, C4, C5, C6, 10 or WxH.",
+)
 @click.option("--style", default=None, help="Built-in style number or your style's name.")
 @click.option("--bias", type=float, default=0.75, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--pipeline", default="", help="vpype commands run on each page before "
-              "writing, e.g. 'linemerge linesort'.")
-@click.option("--batch-lines", type=click.IntRange(1, 1024), default=64, show_default=True,
-              help="Lines of several letters sampled together.")
+@click.option(
+    "--pipeline",
+    default="",
+    help="vpype commands run on each page before writing, e.g. 'linemerge linesort'.",
+)
+@click.option(
+    "--batch-lines",
+    type=click.IntRange(1, 1024),
+    default=64,
+    show_default=True,
+    help="Lines of several letters sampled together.",
+)
 @click.option("--resume", is_flag=True, help="Skip letters whose file already exists.")
 @click.option("--overwrite", is_flag=True, help="Replace existing files.")
-@click.option("--unknown", type=click.Choice(["error", "skip", "replace"]), default="error",
-              show_default=True)
+@click.option(
+    "--unknown",
+    type=click.Choice(["error", "skip", "replace"]),
+    default="error",
+    show_default=True,
+)
 @click.option("--weights", type=click.Path(exists=True, path_type=Path), default=None)
-@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto",
-              show_default=True)
-def letters(template: Path, csv_path: Path | None, json_path: Path | None,
-            jsonl_path: Path | None, out_pattern: str, **kw) -> None:
+@click.option(
+    "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True
+)
+def letters(
+    template: Path,
+    csv_path: Path | None,
+    json_path: Path | None,
+    jsonl_path: Path | None,
+    out_pattern: str,
+    **kw,
+) -> None:
     """Write one handwritten letter per row of a table, one file (or more pages) each.
 
     TEMPLATE is text with {column} placeholders, filled from each row; so is --out.
@@ -261,8 +377,11 @@ def letters(template: Path, csv_path: Path | None, json_path: Path | None,
     """
     from .letters_cli import run_letters
 
-    sources = [(p, f) for p, f in ((csv_path, "csv"), (json_path, "json"),
-                                   (jsonl_path, "jsonl")) if p is not None]
+    sources = [
+        (p, f)
+        for p, f in ((csv_path, "csv"), (json_path, "json"), (jsonl_path, "jsonl"))
+        if p is not None
+    ]
     if len(sources) != 1:
         raise click.UsageError("give exactly one of --csv, --json or --jsonl")
     failed = run_letters(template, sources[0], out_pattern, kw)
