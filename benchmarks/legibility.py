@@ -30,6 +30,8 @@ def main() -> None:
     parser.add_argument("--weights", type=Path, default=None)
     parser.add_argument("--reader", type=Path, default=READER)
     parser.add_argument("--sentences", type=Path, default=HERE / "sentences.txt")
+    parser.add_argument("--line-spacing", type=float, default=1.5,
+                        help="wide enough for the reader to find every line (1.5)")
     args = parser.parse_args()
 
     import vpype as vp
@@ -46,7 +48,8 @@ def main() -> None:
         sample.bias = args.bias
     start = time.perf_counter()
     writer = Handwriter.load(args.weights, "cpu", sample=sample)
-    lines = writer.write("\n".join(sentences), LayoutOptions(size=3 * 96 / 25.4))
+    layout = LayoutOptions(size=3 * 96 / 25.4, line_spacing=args.line_spacing)
+    lines = writer.write("\n".join(sentences), layout)
     seconds = time.perf_counter() - start
     resampled = sum(1 for line in writer.sampled if line.attempts > 1)
     doc = vp.Document()
@@ -63,8 +66,8 @@ def main() -> None:
     )
     found = re.findall(r"CER\s+([0-9.]+)", proc.stdout)
     cer = float(found[-1]) if found else float("nan")
-    if not found:
-        print(proc.stdout, proc.stderr, file=sys.stderr)
+    if not found or "warning" in proc.stdout + proc.stderr:
+        print(proc.stdout[-2000:], proc.stderr[-2000:], file=sys.stderr)
     print(f"sentences          {len(sentences)}")
     print(f"reader CER         {cer:.3f}")
     print(f"lines resampled    {resampled} ({100 * resampled / len(sentences):.1f}%)")

@@ -65,6 +65,28 @@ def sample_mixture(mix: Mixture, gen: torch.Generator) -> torch.Tensor:
     return torch.stack([dx, dy, eos], dim=-1)
 
 
+def trim_after_end(line: SampledLine) -> SampledLine:
+    """Drop trailing strokes drawn while the window was wholly past the text (on END).
+
+    The stop rule waits for a pen lift with the window on END; a stroke started after the
+    last character was finished is a stray mark, not part of the text.
+    """
+    focus = line.phi.argmax(axis=1)
+    ends = np.flatnonzero(line.offsets[:, 2] > 0.5)
+    cut = len(line.offsets)
+    for k in range(len(ends) - 1, 0, -1):  # never the first stroke
+        start = ends[k - 1] + 1
+        if np.all(focus[start : ends[k] + 1] >= len(line.text)):
+            cut = start
+        else:
+            break
+    if cut == len(line.offsets):
+        return line
+    return SampledLine(
+        line.text, line.offsets[:cut], line.phi[:cut], line.failure, line.attempts
+    )
+
+
 def check_line(line: SampledLine, kappa_scale: float, hit_limit: bool) -> str | None:
     """Why a sampled line looks broken, or None when it looks fine."""
     n_chars = max(len(line.text), 1)
@@ -194,7 +216,8 @@ def _assemble(
         offsets = np.concatenate(points[b])[:n].copy()
         offsets[-1, 2] = 1.0  # the pen always lifts at the end of a line
         phi = np.concatenate(phis[b])[:n, lo : lo + len(line_text) + 1]
-        out.append((SampledLine(line_text, offsets, phi), bool(ran_away[b])))
+        line = trim_after_end(SampledLine(line_text, offsets, phi))
+        out.append((line, bool(ran_away[b])))
     return out
 
 
