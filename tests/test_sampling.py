@@ -12,7 +12,7 @@ from vpype_handwriting.sampling import (
     trim_after_end,
 )
 
-from .conftest import tiny_model
+from .conftest import tiny_config, tiny_model
 
 
 def window_bias(model, kappa_step: float, eos: float | None = None):
@@ -77,10 +77,25 @@ def test_check_line_finds_a_skipped_character() -> None:
     phi[10:20, 2] = 1  # 'a' never in focus
     phi[20:, 3] = 1
     offsets = np.tile([1.0, 0.0, 0.0], (30, 1))
-    failure = check_line(SampledLine(text, offsets, phi), kappa_scale=10.0, hit_limit=False)
+    config = tiny_config(kappa_scale=10.0, char_width=10.0)
+    failure = check_line(SampledLine(text, offsets, phi), config, hit_limit=False)
     assert failure is not None and "'a'" in failure
     phi[5:10, 1] = 1
-    assert check_line(SampledLine(text, offsets, phi), 10.0, False) is None
+    assert check_line(SampledLine(text, offsets, phi), config, False) is None
+
+
+def test_check_line_finds_stuck_attention_and_absurd_widths() -> None:
+    config = tiny_config(kappa_scale=10.0, char_width=10.0)
+    text = "cats and dogs"
+    dwell = [8] * len(text)
+    dwell[1] = 50  # 'a' scribbled over for 5 characters' worth of points
+    phi = np.repeat(np.eye(len(text) + 1)[: len(text)], dwell, axis=0)
+    offsets = np.tile([0.9, 0.0, 0.0], (len(phi), 1))
+    assert "stuck on character 2" in check_line(SampledLine(text, offsets, phi), config, False)
+    text = "cat"
+    phi = np.repeat(np.eye(4)[:3], 10, axis=0)
+    narrow = np.tile([0.1, 0.0, 0.0], (30, 1))  # 3 units for 3 characters of ~10
+    assert "as wide per character" in check_line(SampledLine(text, narrow, phi), config, False)
 
 
 def test_priming_continues_from_a_style_sample() -> None:

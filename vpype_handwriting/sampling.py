@@ -65,6 +65,13 @@ def sample_mixture(mix: Mixture, gen: torch.Generator) -> torch.Tensor:
     return torch.stack([dx, dy, eos], dim=-1)
 
 
+#: A character the window stays on for more than this many characters' worth of points is
+#: being scribbled over (IAM-OnDB's widest letters take about 2-3 times the mean).
+STUCK = 4.5
+#: Ink width per character, relative to the training data's median, that a line must keep.
+WIDTH_RANGE = (0.4, 2.0)
+
+
 def trim_after_end(line: SampledLine) -> SampledLine:
     """Drop trailing strokes drawn while the window was wholly past the text (on END).
 
@@ -87,8 +94,9 @@ def trim_after_end(line: SampledLine) -> SampledLine:
     )
 
 
-def check_line(line: SampledLine, kappa_scale: float, hit_limit: bool) -> str | None:
+def check_line(line: SampledLine, config: ModelConfig, hit_limit: bool) -> str | None:
     """Why a sampled line looks broken, or None when it looks fine."""
+    kappa_scale = config.kappa_scale
     n_chars = max(len(line.text), 1)
     if hit_limit:
         return "ran away (step limit reached before the text ended)"
@@ -104,11 +112,19 @@ def check_line(line: SampledLine, kappa_scale: float, hit_limit: bool) -> str | 
         skipped = np.flatnonzero((seen < 0.15) & letters)
         if len(skipped):
             return f"attention skipped character {skipped[0] + 1} ({line.text[skipped[0]]!r})"
+        dwell = np.bincount(line.phi.argmax(axis=1), minlength=len(line.text) + 1)
+        stuck = np.flatnonzero(dwell[: len(line.text)] > STUCK * kappa_scale)
+        if len(stuck):
+            u = stuck[0]
+            return f"attention stuck on character {u + 1} ({line.text[u]!r}): scribble"
     points = np.cumsum(line.offsets[:, :2], axis=0)
     width = np.ptp(points[:, 0]) if len(points) else 0.0
     height = np.ptp(points[:, 1]) if len(points) else 0.0
     if height > 2.0 * width + 30:
         return "scribble (ink much taller than wide)"
+    ratio = width / n_chars / config.char_width if config.char_width > 0 else 1.0
+    if not WIDTH_RANGE[0] <= ratio <= WIDTH_RANGE[1]:  # human lines: 0.5-1.65 (0.1-99.9%)
+        return f"{ratio:.1f}x as wide per character as the training ink"
     return None
 
 
@@ -235,7 +251,7 @@ def sample_lines(
         sampled = sample_batch(model, [texts[i] for i in pending], opts, gen)
         still = []
         for i, (line, hit_limit) in zip(pending, sampled):
-            line.failure = check_line(line, model.config.kappa_scale, hit_limit)
+            line.failure = check_line(line, model.config, hit_limit)
             line.attempts = attempt
             previous = result[i]
             if previous is None or previous.failure is not None:
