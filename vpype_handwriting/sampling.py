@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from . import alphabet as alpha
-from .model import HandwritingModel, Mixture
+from .model import HandwritingModel, Mixture, ModelConfig
 
 logger = logging.getLogger(__name__)
 
