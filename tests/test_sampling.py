@@ -129,3 +129,17 @@ def test_strokes_drawn_after_the_text_ended_are_dropped() -> None:
     assert len(trimmed.offsets) == 20 and trimmed.offsets[-1, 2] == 1
     phi[20, 2], phi[20, 1] = 0, 1  # started while still on 'b': part of the text
     assert len(trim_after_end(SampledLine(text, offsets, phi)).offsets) == 30
+
+
+def test_strokes_finishing_the_style_text_are_dropped() -> None:
+    from vpype_handwriting.sampling import _trim_prime_leftover
+
+    offsets = np.tile([1.0, 0.0, 0.0], (30, 1))
+    offsets[[9, 19, 29], 2] = 1
+    phi = np.zeros((30, 8))  # prime "ab" + " " (lo = 3), then the new text
+    phi[:10, 1] = 1  # still on the prime's 'b'
+    phi[10:20, 3] = phi[20:, 4] = 1
+    kept, kept_phi = _trim_prime_leftover(offsets, phi, lo=3)
+    assert len(kept) == 20 and len(kept_phi) == 20
+    phi[:10, 1], phi[:10, 2] = 0, 1  # on the joining space: may be the first letter
+    assert len(_trim_prime_leftover(offsets, phi, lo=3)[0]) == 30

@@ -42,6 +42,7 @@ def handwriting_svg(path: Path, words: list[str], scale: float = 1.0) -> Path:
 def test_a_user_sample_is_normalized_like_the_training_data(tmp_path: Path) -> None:
     config = tiny_config()
     svg = handwriting_svg(tmp_path / "mine.svg", ["tea", "for", "two"])
+    sizes = []
     for scale in (1.0, 0.1):  # px or mm: the same normalized sample
         offsets = styles.sample_from_polylines(
             styles.read_svg_polylines(svg)
@@ -50,12 +51,13 @@ def test_a_user_sample_is_normalized_like_the_training_data(tmp_path: Path) -> N
             "tea for two",
             config,
         )
-        polylines = strokes.straighten(strokes.offsets_to_polylines(offsets))
-        # sampled at ~1 unit a point, like the training ink: peaks are cut a little
-        assert strokes.x_height(polylines) == pytest.approx(config.x_height, rel=0.1)
+        # the training data's pen rate: ~1 unit a step, kappa_scale points a character
         steps = np.hypot(*offsets[offsets[:, 2] == 0][1:, :2].T)
         assert np.median(steps) == pytest.approx(1.0, rel=0.1)
+        assert len(offsets) == pytest.approx(config.kappa_scale * len("tea for two"), rel=0.1)
         assert int(offsets[:, 2].sum()) == 3
+        sizes.append(strokes.x_height(strokes.offsets_to_polylines(offsets)))
+    assert sizes[0] == pytest.approx(sizes[1], rel=1e-3)  # units of the SVG do not matter
 
 
 @pytest.mark.parametrize(
@@ -63,7 +65,7 @@ def test_a_user_sample_is_normalized_like_the_training_data(tmp_path: Path) -> N
     [
         ("", "text is empty"),
         ("tea for two \u2603", "characters the model lacks"),
-        ("tea for two and a great many more words than that", "as wide per character"),
+        ("tea for two and a great many more words than that", "the usual size"),
     ],
 )
 def test_bad_samples_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:

@@ -212,6 +212,22 @@ def _segment(
     )
 
 
+def _trim_prime_leftover(
+    offsets: np.ndarray, phi: np.ndarray, lo: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drop leading strokes drawn while the window was still inside the priming text
+    (before the space that joins it to the new text)."""
+    focus = phi.argmax(axis=1)
+    ends = np.flatnonzero(offsets[:, 2] > 0.5)
+    start = 0
+    for end in ends[:-1]:  # never the last stroke
+        if np.all(focus[start : end + 1] < lo - 1):
+            start = end + 1
+        else:
+            break
+    return offsets[start:], phi[start:]
+
+
 def _assemble(
     texts: Sequence[str],
     segments: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
@@ -231,7 +247,10 @@ def _assemble(
         n = int(lengths[b])
         offsets = np.concatenate(points[b])[:n].copy()
         offsets[-1, 2] = 1.0  # the pen always lifts at the end of a line
-        phi = np.concatenate(phis[b])[:n, lo : lo + len(line_text) + 1]
+        phi = np.concatenate(phis[b])[:n]
+        if lo:  # primed: strokes still finishing the style sample's text are not ours
+            offsets, phi = _trim_prime_leftover(offsets, phi, lo)
+        phi = phi[:, lo : lo + len(line_text) + 1]
         line = trim_after_end(SampledLine(line_text, offsets, phi))
         out.append((line, bool(ran_away[b])))
     return out

@@ -143,14 +143,17 @@ def sample_from_polylines(
         raise StyleError(
             "no letter shapes found in the sample: is it handwriting, in one line?"
         )
-    scale = config.x_height / height
+    # The window advances ~1/kappa_scale of a character per point, so the sample must have
+    # the training data's points per character: scale its pen path to kappa_scale steps of
+    # ~1 unit per character, then resample at 1 unit.
+    arc = sum(float(np.hypot(*np.diff(p, axis=0).T).sum()) for p in polylines if len(p) > 1)
+    scale = config.kappa_scale * len(text) / max(arc, 1e-9)
     polylines = [resample(p * scale, 1.0) for p in polylines]
-    x0, _, x1, _ = strokes.bounds(polylines)
-    per_char = (x1 - x0) / len(text)
-    if not 0.4 * config.char_width <= per_char <= 2.5 * config.char_width:
+    ratio = height * scale / config.x_height
+    if not 0.4 <= ratio <= 2.5:
         raise StyleError(
-            f"the sample is {per_char / config.char_width:.1f}x as wide per character as "
-            "expected: does the text match the handwriting, in one line?"
+            f"the letters come out {ratio:.1f}x the usual size for this much text: does the "
+            "text match the handwriting, in one line?"
         )
     offsets = strokes.polylines_to_offsets(polylines)
     offsets[0, :2] = 0.0
