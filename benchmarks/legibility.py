@@ -30,8 +30,12 @@ def main() -> None:
     parser.add_argument("--weights", type=Path, default=None)
     parser.add_argument("--reader", type=Path, default=READER)
     parser.add_argument("--sentences", type=Path, default=HERE / "sentences.txt")
-    parser.add_argument("--line-spacing", type=float, default=1.5,
-                        help="wide enough for the reader to find every line (1.5)")
+    parser.add_argument(
+        "--line-spacing",
+        type=float,
+        default=1.5,
+        help="wide enough for the reader to find every line (1.5)",
+    )
     args = parser.parse_args()
 
     import vpype as vp

@@ -57,7 +57,7 @@ def prepare(source: Path, out: Path | None, keep_every: int) -> None:
     train, val = data.split()
     click.echo(report.summary())
     click.echo(
-        f"kept {len(data)} lines ({len(train)} train, {len(val)} validation forms-split), "
+        f"kept {len(data)} lines ({len(train)} train, {len(val)} validation; split by form), "
         f"{data.lengths().mean():.0f} points/line, alphabet of {len(data.alphabet())}"
     )
     click.echo(f"wrote {out}")
@@ -387,3 +387,7 @@ def letters(
     failed = run_letters(template, sources[0], out_pattern, kw)
     if failed:
         sys.exit(1)
+
+
+if __name__ == "__main__":
+    cli()

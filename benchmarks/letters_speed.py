@@ -1,0 +1,64 @@
+"""Batch letters per minute: ``vpype-handwriting letters`` on a ~450-character letter.
+
+Writes ``--count`` letters (A4, 3 mm x-height, wrapped to the page) into a temporary folder
+with ``--batch-lines`` lines sampled together, and prints letters per minute (model load
+included, as a user would time the command).
+
+    python benchmarks/letters_speed.py [--count 20] [--batch-lines 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TEMPLATE = """Dear {first_name},
+
+Thank you so much for coming to the party on Saturday. It was lovely to see you and
+{partner} again after so long, and the flowers you brought are still on the kitchen table.
+
+We hope to visit you in {city} in the spring. Let us know which weekend suits you best.
+
+With love,
+Helen and Tom
+"""
+NAMES = ["Anna", "Ben", "Clara", "David", "Emma", "Frank", "Grace", "Henry", "Isla", "Jack"]
+CITIES = ["York", "Bath", "Leeds", "Derby", "Chester"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=20)
+    parser.add_argument("--batch-lines", type=int, default=64)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "letter.txt").write_text(TEMPLATE)
+        rows = ["first_name,partner,city,id"] + [
+            f"{NAMES[i % 10]},{NAMES[(i + 3) % 10]},{CITIES[i % 5]},{i}"
+            for i in range(args.count)
+        ]
+        (folder / "people.csv").write_text("\n".join(rows) + "\n")
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "vpype_handwriting.cli.tools", "letters",
+             str(folder / "letter.txt"), "--csv", str(folder / "people.csv"), "--out",
+             str(folder / "out" / "{id}-{first_name}.svg"), "--batch-lines",
+             str(args.batch_lines)],
+            check=True,
+        )  # fmt: skip
+        seconds = time.perf_counter() - start
+        written = len(list((folder / "out").glob("*.svg")))
+    chars = len(" ".join(TEMPLATE.split()))
+    print(
+        f"{written} letters of ~{chars} characters in {seconds:.1f} s: "
+        f"{60 * written / seconds:.1f} letters/minute (batch of {args.batch_lines} lines)"
+    )
+
+
+if __name__ == "__main__":
+    main()
