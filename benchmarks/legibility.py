@@ -52,7 +52,7 @@ def main() -> None:
         sample.bias = args.bias
     start = time.perf_counter()
     writer = Handwriter.load(args.weights, "cpu", sample=sample)
-    layout = LayoutOptions(size=3 * 96 / 25.4, line_spacing=args.line_spacing)
+    layout = LayoutOptions(size=2.5 * 96 / 25.4, line_spacing=args.line_spacing)
     lines = writer.write("\n".join(sentences), layout)
     seconds = time.perf_counter() - start
     resampled = sum(1 for line in writer.sampled if line.attempts > 1)

@@ -1,6 +1,6 @@
 """Batch letters per minute: ``vpype-handwriting letters`` on a ~450-character letter.
 
-Writes ``--count`` letters (A4, 3 mm x-height, wrapped to the page) into a temporary folder
+Writes ``--count`` letters (A4, 2.5 mm x-height, wrapped to the page) into a temporary folder
 with ``--batch-lines`` lines sampled together, and prints letters per minute (model load
 included, as a user would time the command).
 

@@ -79,7 +79,9 @@ def in_process(weights: Path | None) -> dict[str, float]:
 
     writer.sample_texts = timed  # type: ignore[method-assign]
     t2 = time.perf_counter()
-    lines = writer.write(LETTER.read_text(), LayoutOptions(size=11.34, wrap=17 * 96 / 2.54))
+    lines = writer.write(
+        LETTER.read_text(), LayoutOptions(size=2.5 * 96 / 25.4, wrap=17 * 96 / 2.54)
+    )
     lc = vp.LineCollection([p[:, 0] + 1j * p[:, 1] for ln in lines for p in ln.polylines])
     t3 = time.perf_counter()
     return {

@@ -50,7 +50,7 @@ def test_position_and_wrap_in_real_units(tiny_weights: Path) -> None:
 def test_file_and_stdin(tiny_weights: Path, tmp_path: Path) -> None:
     letter = tmp_path / "letter.txt"
     letter.write_text("Dear Tom,\n\nthank you for the tea.\n")
-    doc = run(pipeline(tiny_weights, f"--seed 1 --file '{letter}' layout a4"))
+    doc = run(pipeline(tiny_weights, f"--file '{letter}' --seed 1 --wrap 8cm layout a4"))
     assert len(doc.layers[1]) > 0
     assert doc.page_size == pytest.approx((21 * CM, 29.7 * CM), rel=1e-3)  # not read as TEXT
     out = tmp_path / "out.svg"

@@ -20,7 +20,7 @@ from .sampling import SampledLine
 
 logger = logging.getLogger(__name__)
 
-PITCH = 2.8  # baseline-to-baseline distance in x-heights at line spacing 1
+PITCH = 3.2  # baseline-to-baseline distance in x-heights at line spacing 1 (8 mm at 2.5 mm)
 MAX_CHARS = 56  # longest line the model writes in one go (IAM-OnDB lines reach 64)
 WRAP_PASSES = 4
 

@@ -11,7 +11,7 @@ from .sampling import SampleOptions
 from .styles import list_styles
 from .writer import Handwriter
 
-SIZE = 3 * 96 / 25.4  # 3 mm x-height, in CSS pixels
+SIZE = 2.5 * 96 / 25.4  # 2.5 mm x-height, in CSS pixels
 
 
 def specimen_sheet(

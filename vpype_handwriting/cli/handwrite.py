@@ -24,7 +24,7 @@ class FileAwareCommand(click.Command):
 
     In a chained vpype pipeline an optional positional argument takes the next token, so
     ``handwrite --file letter.txt layout a4`` would read "layout" as the text. A placeholder
-    is slipped in right after the ``--file PATH`` option instead.
+    is slipped in where TEXT would stand, after the last option.
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -35,13 +35,13 @@ class FileAwareCommand(click.Command):
             for name in p.opts + p.secondary_opts
         }
         args = list(args)
-        i = 0
+        i, has_file = 0, False
         while i < len(args) and args[i].startswith("-") and args[i] != "-":
             name, _, value = args[i].partition("=")
-            if name in ("-f", "--file"):
-                args.insert(i + (1 if value else 2), NO_TEXT)
-                break
+            has_file = has_file or name in ("-f", "--file")
             i += 1 + (0 if value else takes.get(name, 0))
+        if has_file:  # where TEXT would stand: after all the options
+            args.insert(i, NO_TEXT)
         return super().parse_args(ctx, args)
 
 
@@ -76,8 +76,8 @@ def _read_text(text: str | None, file: str | None) -> str:
     "-s",
     "--size",
     type=LengthType(),
-    default="3mm",
-    help="x-height: height of lowercase letters such as 'x' (default: 3mm).",
+    default="2.5mm",
+    help="x-height: height of lowercase letters such as 'x' (default: 2.5mm).",
 )
 @click.option(
     "-w",
@@ -111,7 +111,7 @@ def _read_text(text: str | None, file: str | None) -> str:
     "--line-spacing",
     type=FloatType(),
     default=1.0,
-    help=f"Baseline distance in units of {2.8} x-heights (default: 1.0).",
+    help="Baseline distance in units of 3.2 x-heights (layout.PITCH) (default: 1.0).",
 )
 @click.option(
     "-b",

@@ -315,7 +315,7 @@ def styles_specimen(
 )
 @click.option("--page", default="a4", show_default=True, help="a4, letter, ... or WxH.")
 @click.option("--margin", default="2cm", show_default=True)
-@click.option("--size", default="3mm", show_default=True, help="x-height of the letters.")
+@click.option("--size", default="2.5mm", show_default=True, help="x-height of the letters.")
 @click.option("--wrap", default=None, help="Line width (default: page width - 2 margins).")
 @click.option(
     "--align",
