@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from . import alphabet as alpha
+from . import defaults
 from .model import HandwritingModel, Mixture, ModelConfig
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class SampledLine:
 
 @dataclass
 class SampleOptions:
-    bias: float = 0.75
+    bias: float = defaults.BIAS
     seed: int | None = None
     retries: int = 3
     max_steps_per_char: float = 2.0  # × kappa_scale (≈ points per character)

@@ -11,6 +11,8 @@ import vpype as vp
 import vpype_cli
 from vpype_cli import ChoiceType, FloatType, IntegerType, LengthType, PathType, TextType
 
+from .. import defaults
+
 if TYPE_CHECKING:  # torch is imported only when the command runs
     from ..layout import LayoutOptions
     from ..writer import Handwriter
@@ -76,8 +78,8 @@ def _read_text(text: str | None, file: str | None) -> str:
     "-s",
     "--size",
     type=LengthType(),
-    default="2.5mm",
-    help="x-height: height of lowercase letters such as 'x' (default: 2.5mm).",
+    default=defaults.SIZE,
+    help=f"x-height: height of lowercase letters such as 'x' (default: {defaults.SIZE}).",
 )
 @click.option(
     "-w",
@@ -117,8 +119,8 @@ def _read_text(text: str | None, file: str | None) -> str:
     "-b",
     "--bias",
     type=FloatType(),
-    default=0.75,
-    help="Neatness: 0 writes raw samples, higher is tidier (default: 0.75).",
+    default=defaults.BIAS,
+    help=f"Neatness: 0 writes raw samples, higher is tidier (default: {defaults.BIAS}).",
 )
 @click.option(
     "--seed",
@@ -187,10 +189,9 @@ def handwrite(
 
     Examples:
 
+    \b
         vpype handwrite "Dear Tom" layout a4 write out.svg
-
-        vpype handwrite --size 4mm --wrap 16cm --file letter.txt layout a4 write out.svg
-
+        vpype handwrite --size 3mm --wrap 16cm --file letter.txt layout a4 write out.svg
         vpype -s 7 handwrite --bias 1.0 --style 3 "Thank you!" linemerge write card.svg
     """
     if smooth < 0:

@@ -8,9 +8,22 @@ from pathlib import Path
 
 import click
 
+from .. import defaults
+
 
 def _fail(exc: Exception) -> None:
     raise click.ClickException(str(exc)) from None
+
+
+weights_option = click.option(
+    "--weights",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="Model folder or .safetensors file (default: the shipped weights).",
+)
+bias_option = click.option(
+    "--bias", type=float, default=defaults.BIAS, show_default=True, help="Neatness."
+)
 
 
 @click.group()
@@ -153,13 +166,8 @@ def train(
     show_default=True,
     help="PNG to write.",
 )
-@click.option(
-    "--weights",
-    type=click.Path(exists=True, path_type=Path),
-    default=None,
-    help="Model folder (default: the shipped weights).",
-)
-@click.option("--bias", type=float, default=0.75, show_default=True)
+@weights_option
+@bias_option
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--style", default=None, help="Built-in style number or a user style name.")
 def inspect(
@@ -225,7 +233,7 @@ def styles(ctx: click.Context) -> None:
     help="One handwritten line as vector paths, in writing order.",
 )
 @click.option("--text", required=True, help="What the sample says.")
-@click.option("--weights", type=click.Path(exists=True, path_type=Path), default=None)
+@weights_option
 @click.option("--overwrite", is_flag=True, help="Replace a style of the same name.")
 def styles_add(name: str, svg: Path, text: str, weights: Path | None, overwrite: bool) -> None:
     """Add your own handwriting as a style: one line drawn with a tablet or drawing app.
@@ -271,8 +279,8 @@ def styles_remove(name: str) -> None:
 @click.option(
     "--text", default="The quick brown fox jumps over the lazy dog.", show_default=True
 )
-@click.option("--weights", type=click.Path(exists=True, path_type=Path), default=None)
-@click.option("--bias", type=float, default=0.75, show_default=True)
+@weights_option
+@bias_option
 @click.option("--seed", type=int, default=0, show_default=True)
 def styles_specimen(
     out: Path, text: str, weights: Path | None, bias: float, seed: int
@@ -315,7 +323,9 @@ def styles_specimen(
 )
 @click.option("--page", default="a4", show_default=True, help="a4, letter, ... or WxH.")
 @click.option("--margin", default="2cm", show_default=True)
-@click.option("--size", default="2.5mm", show_default=True, help="x-height of the letters.")
+@click.option(
+    "--size", default=defaults.SIZE, show_default=True, help="x-height of the letters."
+)
 @click.option("--wrap", default=None, help="Line width (default: page width - 2 margins).")
 @click.option(
     "--align",
@@ -330,7 +340,7 @@ def styles_specimen(
     help="Write the address side of an envelope instead: DL, C4, C5, C6, 10 or WxH.",
 )
 @click.option("--style", default=None, help="Built-in style number or your style's name.")
-@click.option("--bias", type=float, default=0.75, show_default=True)
+@bias_option
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--pipeline",
@@ -352,7 +362,7 @@ def styles_specimen(
     default="error",
     show_default=True,
 )
-@click.option("--weights", type=click.Path(exists=True, path_type=Path), default=None)
+@weights_option
 @click.option(
     "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True
 )
