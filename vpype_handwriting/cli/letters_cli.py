@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 import vpype as vp
+
+from .. import defaults
+from .tools import bias_option, cli, weights_option
 
 logger = logging.getLogger(__name__)
 
@@ -137,3 +141,105 @@ def run_letters(
     written = sum(1 for r in todo if r.error is None)
     click.echo(f"wrote {written} letter(s); {len(failed)} row(s) failed", err=True)
     return len(failed)
+
+
+@cli.command()
+@click.argument("template", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Recipients as CSV with a header row.",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Recipients as a JSON list of objects.",
+)
+@click.option(
+    "--jsonl",
+    "jsonl_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Recipients as JSON lines.",
+)
+@click.option(
+    "--out",
+    "out_pattern",
+    required=True,
+    help="Output file pattern, e.g. 'out/{last_name}-{first_name}.svg'.",
+)
+@click.option("--page", default="a4", show_default=True, help="a4, letter, ... or WxH.")
+@click.option("--margin", default="2cm", show_default=True)
+@click.option(
+    "--size", default=defaults.SIZE, show_default=True, help="x-height of the letters."
+)
+@click.option("--wrap", default=None, help="Line width (default: page width - 2 margins).")
+@click.option(
+    "--align",
+    type=click.Choice(["left", "center", "right"]),
+    default="left",
+    show_default=True,
+)
+@click.option("--line-spacing", type=float, default=1.0, show_default=True)
+@click.option(
+    "--envelope",
+    default=None,
+    help="Write the address side of an envelope instead: DL, C4, C5, C6, 10 or WxH.",
+)
+@click.option("--style", default=None, help="Built-in style number or your style's name.")
+@bias_option
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--pipeline",
+    default="",
+    help="vpype commands run on each page before writing, e.g. 'linemerge linesort'.",
+)
+@click.option(
+    "--batch-lines",
+    type=click.IntRange(1, 1024),
+    default=64,
+    show_default=True,
+    help="Lines of several letters sampled together.",
+)
+@click.option("--resume", is_flag=True, help="Skip letters whose file already exists.")
+@click.option("--overwrite", is_flag=True, help="Replace existing files.")
+@click.option(
+    "--unknown",
+    type=click.Choice(["error", "skip", "replace"]),
+    default="error",
+    show_default=True,
+)
+@weights_option
+@click.option(
+    "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True
+)
+def letters(
+    template: Path,
+    csv_path: Path | None,
+    json_path: Path | None,
+    jsonl_path: Path | None,
+    out_pattern: str,
+    **kw,
+) -> None:
+    """Write one handwritten letter per row of a table, one file (or more pages) each.
+
+    TEMPLATE is text with {column} placeholders, filled from each row; so is --out.
+
+    Examples:
+
+        vpype-handwriting letters letter.txt --csv people.csv --out 'out/{last_name}.svg'
+
+        vpype-handwriting letters address.txt --csv people.csv --envelope DL \\
+            --out 'env/{last_name}.svg' --pipeline "linemerge linesort"
+    """
+    sources = [
+        (p, f)
+        for p, f in ((csv_path, "csv"), (json_path, "json"), (jsonl_path, "jsonl"))
+        if p is not None
+    ]
+    if len(sources) != 1:
+        raise click.UsageError("give exactly one of --csv, --json or --jsonl")
+    failed = run_letters(template, sources[0], out_pattern, kw)
+    if failed:
+        sys.exit(1)

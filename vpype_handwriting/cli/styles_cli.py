@@ -1,0 +1,109 @@
+"""``vpype-handwriting styles``: list, add, remove and show the handwriting styles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .tools import _fail, bias_option, cli, weights_option
+
+
+@cli.group(invoke_without_command=True)
+@click.pass_context
+def styles(ctx: click.Context) -> None:
+    """List the handwriting styles (built-in writers and your own).
+
+    Examples:
+
+        vpype-handwriting styles
+
+        vpype-handwriting styles add mine --svg my-line.svg --text "the quick brown fox"
+
+        vpype-handwriting styles specimen --out styles.png
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from .. import styles as st
+
+    try:
+        found = st.list_styles()
+    except st.StyleError as exc:
+        _fail(exc)
+    if not found:
+        click.echo("no styles installed")
+    for style in found:
+        kind = "built-in" if style.builtin else "yours"
+        click.echo(f"{style.name:>10}  {kind:8}  {style.text!r}  ({style.source})")
+
+
+@styles.command("add")
+@click.argument("name")
+@click.option(
+    "--svg",
+    "svg",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    required=True,
+    help="One handwritten line as vector paths, in writing order.",
+)
+@click.option("--text", required=True, help="What the sample says.")
+@weights_option
+@click.option("--overwrite", is_flag=True, help="Replace a style of the same name.")
+def styles_add(name: str, svg: Path, text: str, weights: Path | None, overwrite: bool) -> None:
+    """Add your own handwriting as a style: one line drawn with a tablet or drawing app.
+
+    Example: vpype-handwriting styles add mine --svg my-line.svg --text "the quick brown fox"
+    """
+    from .. import styles as st
+    from ..weights import WeightsError, load_weights
+
+    try:
+        config = load_weights(weights).config
+        offsets = st.sample_from_polylines(st.read_svg_polylines(svg), text, config)
+        path = st.save_user_style(
+            name, " ".join(text.split()), offsets, f"from {svg.name}", overwrite
+        )
+    except (st.StyleError, WeightsError) as exc:
+        _fail(exc)
+    click.echo(f"added style {name!r} ({len(offsets)} points) at {path}")
+    click.echo(f'use it with: vpype handwrite --style {name} "Dear Tom" write out.svg')
+
+
+@styles.command("remove")
+@click.argument("name")
+def styles_remove(name: str) -> None:
+    """Delete one of your own styles."""
+    from .. import styles as st
+
+    path = st.user_dir() / f"{name}.json"
+    if not path.is_file():
+        _fail(st.StyleError(f"you have no style named {name!r}"))
+    path.unlink()
+    click.echo(f"removed style {name!r}")
+
+
+@styles.command("specimen")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("styles.png"),
+    show_default=True,
+    help="An .svg or .png file.",
+)
+@click.option(
+    "--text", default="The quick brown fox jumps over the lazy dog.", show_default=True
+)
+@weights_option
+@bias_option
+@click.option("--seed", type=int, default=0, show_default=True)
+def styles_specimen(
+    out: Path, text: str, weights: Path | None, bias: float, seed: int
+) -> None:
+    """Every style writing the same sentence, one per line, to SVG or PNG."""
+    from ..specimen import specimen_sheet
+
+    try:
+        specimen_sheet(out, text, weights, bias, seed)
+    except (ValueError, RuntimeError) as exc:
+        _fail(exc)
+    click.echo(f"wrote {out}")
