@@ -98,3 +98,20 @@ def test_time_limit_stops_cleanly(tmp_path: Path) -> None:
     trainer = train(path, options(tmp_path, epochs=1000, time_limit=0.0))
     assert trainer.step == 1
     assert (tmp_path / "run" / "checkpoint.pt").is_file()
+
+
+def test_evaluate_command_reports_validation_nll(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from vpype_handwriting.cli.tools import cli
+
+    data = tiny_dataset(40)
+    path = tmp_path / "data.npz"
+    data.save(path)
+    Trainer(data, data, options(tmp_path, epochs=1, export_dir=tmp_path / "w")).run()
+    result = CliRunner().invoke(
+        cli, ["evaluate", "--data", str(path), "--weights", str(tmp_path / "w")]
+    )
+    assert result.exit_code == 0, result.output
+    _, val = data.split()
+    assert f"{len(val)} validation lines" in result.output and "nats/point" in result.output

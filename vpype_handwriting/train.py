@@ -119,6 +119,8 @@ def evaluate(
     model: HandwritingModel, data: Dataset, opts: TrainOptions, device: torch.device
 ) -> tuple[float, float]:
     """Validation NLL in nats per line and per point."""
+    if len(data) == 0:
+        raise ValueError("there are no validation lines to evaluate on")
     model.eval()
     total, points = 0.0, 0
     for idx in epoch_batches(data, opts.batch_size, 0, 0):

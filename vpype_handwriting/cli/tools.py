@@ -196,6 +196,47 @@ def inspect(
     click.echo(f"{len(line.offsets)} points, {line.attempts} attempt(s), {state}; wrote {out}")
 
 
+@cli.command()
+@click.option(
+    "--data",
+    "data_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Prepared .npz from `prepare` (default: the user cache file).",
+)
+@weights_option
+@click.option("--batch-size", type=int, default=64, show_default=True)
+@click.option("--bf16/--no-bf16", default=False, help="bf16 autocast.")
+def evaluate(
+    data_path: Path | None, weights: Path | None, batch_size: int, bf16: bool
+) -> None:
+    """Validation NLL of the weights on the held-out forms (nats per line and per point).
+
+    Example: vpype-handwriting evaluate --weights weights
+    """
+    from .. import iamondb
+    from ..train import TrainOptions
+    from ..train import evaluate as run_eval
+    from ..weights import load_weights
+
+    try:
+        model = load_weights(weights)
+        _, val = iamondb.Dataset.load(data_path or iamondb.default_cache()).split()
+        opts = TrainOptions(run_dir=Path("."), batch_size=batch_size, bf16=bf16)
+        per_line, per_point = run_eval(model, val, opts, torch_device("cpu"))
+    except ValueError as exc:
+        _fail(exc)
+    click.echo(
+        f"{len(val)} validation lines: {per_line:.1f} nats/line, {per_point:.4f} nats/point"
+    )
+
+
+def torch_device(name: str):  # noqa: ANN201 - torch is imported lazily
+    import torch
+
+    return torch.device(name)
+
+
 # the other command families register themselves on ``cli``
 from . import letters_cli, styles_cli  # noqa: E402, F401
 
