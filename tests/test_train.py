@@ -115,3 +115,36 @@ def test_evaluate_command_reports_validation_nll(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     _, val = data.split()
     assert f"{len(val)} validation lines" in result.output and "nats/point" in result.output
+
+
+def test_only_improved_weights_are_exported(tmp_path: Path, monkeypatch) -> None:
+    from vpype_handwriting import train as train_module
+
+    data = tiny_dataset()
+    trainer = Trainer(data, data, options(tmp_path, export_dir=tmp_path / "w"))
+    vals = iter([(50.0, 0.5), (60.0, 0.6), (40.0, 0.4)])
+    monkeypatch.setattr(train_module, "evaluate", lambda *a: next(vals))
+    exported = []
+    monkeypatch.setattr(trainer, "export", lambda folder: exported.append(trainer.epoch))
+    for _ in range(3):
+        trainer.end_epoch(1.0)
+    assert exported == [1, 3] and trainer.best_val == 40.0
+
+
+def test_dropout_trains_only_and_resumes_exactly(tmp_path: Path) -> None:
+    data = tiny_dataset()
+    straight = Trainer(data, data, options(tmp_path / "a", epochs=2, dropout=0.3))
+    straight.run()
+    first = Trainer(data, data, options(tmp_path / "b", epochs=2, dropout=0.3, max_batches=4))
+    first.run()
+    resumed = Trainer(data, data, options(tmp_path / "b", epochs=2, resume=True))
+    assert resumed.model.config.dropout == 0.3  # kept from the checkpoint
+    resumed.run()
+    for key, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key]), key
+    model = resumed.model.eval()
+    x = torch.randn(1, 5, 3)
+    text = torch.tensor([[5, 6, 1]])
+    a, _, _ = model(x, text)
+    b, _, _ = model(x, text)
+    assert torch.equal(a.mu, b.mu)  # no dropout when sampling

@@ -32,6 +32,7 @@ class ModelConfig:
     keep_every: int = 2  # downsampling used in preprocessing
     x_height: float = 0.0  # median x-height of the training ink, model units (0: unknown)
     char_width: float = 0.0  # median ink width per character, model units (0: unknown)
+    dropout: float = 0.0  # on the non-recurrent connections between layers, training only
 
     @property
     def vocab(self) -> int:
@@ -184,10 +185,15 @@ class HandwritingModel(nn.Module):
             encoded = self.encode_chars(text)
         x = self._scale(x)
         h1, w, phi, state = self._first_layer(x, encoded, state)
+        h1 = self._drop(h1)  # dropout between layers only, never inside a recurrence
         h2, s2 = self.lstm2(torch.cat([x, h1, w], -1), state.lstm2)
+        h2 = self._drop(h2)
         h3, s3 = self.lstm3(torch.cat([x, h2, w], -1), state.lstm3)
         state.lstm2, state.lstm3 = s2, s3
-        return self.mixture(torch.cat([h1, h2, h3], -1), bias), state, phi
+        return self.mixture(torch.cat([h1, h2, self._drop(h3)], -1), bias), state, phi
+
+    def _drop(self, h: Tensor) -> Tensor:
+        return F.dropout(h, self.config.dropout, self.training) if self.config.dropout else h
 
     def step(
         self,

@@ -46,6 +46,7 @@ class TrainOptions:
     batch_size: int = 64
     lr: float = 1e-3
     lr_decay: float = 0.97  # per epoch
+    dropout: float | None = None  # None: keep the model's (0 for a new one)
     clip: float = 3.0
     epochs: int = 1000
     time_limit: float | None = None  # seconds
@@ -183,6 +184,8 @@ class Trainer:
         else:
             self.model = HandwritingModel(model_config_for(train, opts.hidden))
             self._make_optimizer()
+        if opts.dropout is not None:
+            self.model.config.dropout = opts.dropout
         if self.model.config.x_height <= 0:  # older runs: measure the ink calibration now
             cfg = self.model.config
             cfg.x_height, cfg.char_width = ink_calibration(train)
@@ -206,7 +209,7 @@ class Trainer:
         logger.info("resumed %s at epoch %d batch %d", self.ckpt_path, self.epoch, self.batch)
 
     def save_checkpoint(self) -> None:
-        """Write the full checkpoint atomically, then export fp16 weights if asked."""
+        """Write the full checkpoint atomically (the weights are exported by end_epoch)."""
         self.ckpt_path.parent.mkdir(parents=True, exist_ok=True)
         ckpt = {
             "model": self.model.state_dict(),
@@ -223,8 +226,6 @@ class Trainer:
         tmp = self.ckpt_path.with_name(self.ckpt_path.name + ".tmp")
         torch.save(ckpt, tmp)
         os.replace(tmp, self.ckpt_path)
-        if self.opts.export_dir is not None:
-            self.export(Path(self.opts.export_dir))
 
     def export(self, folder: Path) -> None:
         meta = {
@@ -342,8 +343,11 @@ class Trainer:
             "val_nll_point": round(val_point, 5), "lr": f"{self.lr():.3g}",
             "seconds": round(self.seconds),
         })  # fmt: skip
+        improved = val_line < self.best_val
         self.best_val = min(self.best_val, val_line)
         self.epoch, self.batch = self.epoch + 1, 0
+        if improved and self.opts.export_dir is not None:  # ship the best weights only
+            self.export(Path(self.opts.export_dir))
         self.save_checkpoint()
 
 

@@ -111,6 +111,12 @@ def prepare(source: Path, out: Path | None, keep_every: int) -> None:
 @click.option("--lr", type=float, default=1e-3, show_default=True)
 @click.option("--lr-decay", type=float, default=0.97, show_default=True, help="Per epoch.")
 @click.option("--clip", type=float, default=3.0, show_default=True, help="Gradient norm.")
+@click.option(
+    "--dropout",
+    type=float,
+    default=None,
+    help="Dropout between layers (default: the checkpoint's, 0 for a new run).",
+)
 @click.option("--epochs", type=int, default=1000, show_default=True)
 @click.option("--time-limit", type=float, default=None, help="Stop cleanly after N minutes.")
 @click.option("--checkpoint-minutes", type=float, default=10.0, show_default=True)
@@ -130,6 +136,7 @@ def train(
     lr: float,
     lr_decay: float,
     clip: float,
+    dropout: float | None,
     epochs: int,
     time_limit: float | None,
     checkpoint_minutes: float,
@@ -147,7 +154,7 @@ def train(
 
     opts = TrainOptions(
         run_dir=run_dir, export_dir=export_dir, hidden=hidden, batch_size=batch_size, lr=lr,
-        lr_decay=lr_decay, clip=clip, epochs=epochs,
+        lr_decay=lr_decay, clip=clip, dropout=dropout, epochs=epochs,
         time_limit=None if time_limit is None else 60 * time_limit,
         checkpoint_minutes=checkpoint_minutes, device=device, bf16=bf16, seed=seed,
         resume=resume, init=init,
