@@ -1,4 +1,4 @@
-"""Batch letters per minute: ``vpype-handwriting letters`` on a ~450-character letter.
+"""Batch letters per minute: ``vpype-handwriting letters`` on a ~300-character letter.
 
 Writes ``--count`` letters (A4, 2.5 mm x-height, wrapped to the page) into a temporary folder
 with ``--batch-lines`` lines sampled together, and prints letters per minute (model load
@@ -45,7 +45,7 @@ def main() -> None:
         (folder / "people.csv").write_text("\n".join(rows) + "\n")
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "vpype_handwriting.cli.tools", "letters",
+            [sys.executable, "-c", "from vpype_handwriting.cli.tools import cli; cli()", "letters",
              str(folder / "letter.txt"), "--csv", str(folder / "people.csv"), "--out",
              str(folder / "out" / "{id}-{first_name}.svg"), "--batch-lines",
              str(args.batch_lines)],

@@ -246,6 +246,3 @@ def torch_device(name: str):  # noqa: ANN201 - torch is imported lazily
 
 # the other command families register themselves on ``cli``
 from . import letters_cli, styles_cli  # noqa: E402, F401
-
-if __name__ == "__main__":
-    cli()
