@@ -26,6 +26,7 @@ We hope to visit you in {city} in the spring. Let us know which weekend suits yo
 With love,
 Helen and Tom
 """
+CLI = "from vpype_handwriting.cli.tools import cli; cli()"
 NAMES = ["Anna", "Ben", "Clara", "David", "Emma", "Frank", "Grace", "Henry", "Isla", "Jack"]
 CITIES = ["York", "Bath", "Leeds", "Derby", "Chester"]
 
@@ -45,7 +46,7 @@ def main() -> None:
         (folder / "people.csv").write_text("\n".join(rows) + "\n")
         start = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-c", "from vpype_handwriting.cli.tools import cli; cli()", "letters",
+            [sys.executable, "-c", CLI, "letters",
              str(folder / "letter.txt"), "--csv", str(folder / "people.csv"), "--out",
              str(folder / "out" / "{id}-{first_name}.svg"), "--batch-lines",
              str(args.batch_lines)],

@@ -22,6 +22,13 @@ weights_option = click.option(
     default=None,
     help="Model folder or .safetensors file (default: the shipped weights).",
 )
+data_option = click.option(
+    "--data",
+    "data_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Prepared .npz from `prepare` (default: the user cache file).",
+)
 bias_option = click.option(
     "--bias", type=float, default=defaults.BIAS, show_default=True, help="Neatness."
 )
@@ -78,13 +85,7 @@ def prepare(source: Path, out: Path | None, keep_every: int) -> None:
 
 
 @cli.command()
-@click.option(
-    "--data",
-    "data_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Prepared .npz from `prepare` (default: the user cache file).",
-)
+@data_option
 @click.option(
     "--run-dir",
     type=click.Path(path_type=Path),
@@ -204,13 +205,7 @@ def inspect(
 
 
 @cli.command()
-@click.option(
-    "--data",
-    "data_path",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Prepared .npz from `prepare` (default: the user cache file).",
-)
+@data_option
 @weights_option
 @click.option("--batch-size", type=int, default=64, show_default=True)
 @click.option("--bf16/--no-bf16", default=False, help="bf16 autocast.")
