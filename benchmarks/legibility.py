@@ -55,7 +55,7 @@ def main() -> None:
     layout = LayoutOptions(size=2.5 * 96 / 25.4, line_spacing=args.line_spacing)
     lines = writer.write("\n".join(sentences), layout)
     seconds = time.perf_counter() - start
-    resampled = sum(1 for line in writer.sampled if line.attempts > 1)
+    resampled = writer.resampled
     doc = vp.Document()
     doc.add(vp.LineCollection([p[:, 0] + 1j * p[:, 1] for ln in lines for p in ln.polylines]))
     svg, expected = args.out / "legibility.svg", args.out / "expected.txt"

@@ -232,14 +232,13 @@ def layout_letters(
     """Yield (row, written lines or error) letter by letter, sampling in batches."""
     queue = list(rows)
     while queue:
-        chunk, count = [], 0
-        while queue and (not chunk or count < batch_lines):
+        chunk: list[Row] = []
+        lines: list[str] = []
+        while queue and (not chunk or len(lines) < batch_lines):
             row = queue.pop(0)
             chunk.append(row)
-            count += sum(len(p) for p in first_pass(row.text, calib, opts))
-        sampler.prefetch(
-            [t for r in chunk for p in first_pass(r.text, calib, opts) for t in p]
-        )
+            lines += [t for p in first_pass(row.text, calib, opts) for t in p]
+        sampler.prefetch(lines)
         for row in chunk:
             try:
                 yield row, layout_text(row.text, sampler, calib, opts)

@@ -153,10 +153,9 @@ def sample_batch(
     state = model.initial_state(batch, device)
     x = torch.zeros(batch, 3, device=device)
     if opts.prime is not None:  # run the style sample through the net, then continue
-        mix, state, _ = model(
-            _prime_inputs(opts.prime, batch, device)[:, :-1], text, state, encoded
-        )
-        x = _prime_inputs(opts.prime, batch, device)[:, -1]
+        primed = _prime_inputs(opts.prime, batch, device)
+        _, state, _ = model(primed[:, :-1], text, state, encoded)
+        x = primed[:, -1]
     rows = torch.arange(batch, device=device)  # original index of each active row
     lengths = torch.full((batch,), limit, dtype=torch.long, device=device)
     done = torch.zeros(batch, dtype=torch.bool, device=device)

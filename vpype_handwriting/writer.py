@@ -39,12 +39,10 @@ class Handwriter:
     model: HandwritingModel
     sample: SampleOptions = field(default_factory=SampleOptions)
     unknown: str = "error"
-    sampled: list[SampledLine] = field(default_factory=list)  # every line written so far
-
-    @property
-    def failed(self) -> list[SampledLine]:
-        """Lines that still looked wrong after their retries."""
-        return [line for line in self.sampled if line.failure is not None]
+    # Counters, not every sampled line: batch letters would keep each line's attention.
+    lines_written: int = 0
+    resampled: int = 0  # lines that needed more than one attempt
+    failed: list[SampledLine] = field(default_factory=list)  # still wrong after retries
 
     @classmethod
     def load(cls, weights: Path | None = None, device: str = "auto", **kwargs) -> Handwriter:
@@ -72,7 +70,9 @@ class Handwriter:
 
     def sample_texts(self, texts: list[str]) -> list[SampledLine]:
         lines = sample_lines(self.model, texts, self.sample)
-        self.sampled += lines
+        self.lines_written += len(lines)
+        self.resampled += sum(1 for line in lines if line.attempts > 1)
+        self.failed += [line for line in lines if line.failure is not None]
         return lines
 
     def write(self, text: str, layout: LayoutOptions) -> list[WrittenLine]:
