@@ -6,7 +6,8 @@ and the expected text, then runs ``../shared/tools/reader/reader.py cer`` on the
 prints the character error rate, the failed-line count of the sampler's own detection (lines
 resampled, and lines still failing after the retries) and the seconds taken.
 
-    python benchmarks/legibility.py [--out DIR] [--bias 0.75] [--seed 1] [--weights DIR]
+    python benchmarks/legibility.py [--out DIR] [--bias 0.75] [--seeds 1,2,3] [--style 3]
+                                    [--weights DIR]
 """
 
 from __future__ import annotations
@@ -22,11 +23,61 @@ HERE = Path(__file__).resolve().parent
 READER = HERE.parent.parent / "shared" / "tools" / "reader" / "reader.py"
 
 
+def write_and_read(args: argparse.Namespace, sentences: list[str], seed: int) -> dict:
+    """Write the sentences with one seed, save SVG/PNG/expected text, let the reader read."""
+    import vpype as vp
+
+    from vpype_handwriting.layout import LayoutOptions
+    from vpype_handwriting.render import render_png
+    from vpype_handwriting.sampling import SampleOptions
+    from vpype_handwriting.writer import Handwriter
+
+    sample = SampleOptions(seed=seed)
+    if args.bias is not None:
+        sample.bias = args.bias
+    start = time.perf_counter()
+    writer = Handwriter.load(args.weights, "cpu", sample=sample)
+    if args.style is not None:
+        from vpype_handwriting.styles import load_style
+
+        writer.sample.prime = load_style(args.style, writer.alphabet)
+    layout = LayoutOptions(size=2.5 * 96 / 25.4, line_spacing=args.line_spacing)
+    lines = writer.write("\n".join(sentences), layout)
+    seconds = time.perf_counter() - start
+    doc = vp.Document()
+    doc.add(vp.LineCollection([p[:, 0] + 1j * p[:, 1] for ln in lines for p in ln.polylines]))
+    stem = "legibility" if len(args.seeds) == 1 else f"legibility-{seed}"
+    svg, expected = args.out / f"{stem}.svg", args.out / "expected.txt"
+    with open(svg, "w") as fh:
+        vp.write_svg(fh, doc)
+    expected.write_text("\n".join(sentences) + "\n")
+    render_png([p for ln in lines for p in ln.polylines], args.out / f"{stem}.png")
+    proc = subprocess.run(
+        [sys.executable, str(args.reader), "cer", str(svg), "--text-file", str(expected)],
+        capture_output=True,
+        text=True,
+    )
+    found = re.findall(r"CER\s+([0-9.]+)", proc.stdout)
+    if not found or "warning" in proc.stdout + proc.stderr:
+        print(proc.stdout[-2000:], proc.stderr[-2000:], file=sys.stderr)
+    return {
+        "cer": float(found[-1]) if found else float("nan"),
+        "resampled": writer.resampled,
+        "failed": len(writer.failed),
+        "seconds": seconds,
+        "bias": sample.bias,
+        "svg": svg,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("legibility-out"))
     parser.add_argument("--bias", type=float, default=None, help="default: the command's")
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--seeds", type=lambda v: [int(x) for x in v.split(",")], default=[1], help="1,2,3"
+    )
+    parser.add_argument("--style", default=None, help="a built-in or user style")
     parser.add_argument("--weights", type=Path, default=None)
     parser.add_argument("--reader", type=Path, default=READER)
     parser.add_argument("--sentences", type=Path, default=HERE / "sentences.txt")
@@ -37,47 +88,22 @@ def main() -> None:
         help="wide enough for the reader to find every line (1.5)",
     )
     args = parser.parse_args()
-
-    import vpype as vp
-
-    from vpype_handwriting.layout import LayoutOptions
-    from vpype_handwriting.render import render_png
-    from vpype_handwriting.sampling import SampleOptions
-    from vpype_handwriting.writer import Handwriter
-
     sentences = [s for s in args.sentences.read_text().splitlines() if s.strip()]
     args.out.mkdir(parents=True, exist_ok=True)
-    sample = SampleOptions(seed=args.seed)
-    if args.bias is not None:
-        sample.bias = args.bias
-    start = time.perf_counter()
-    writer = Handwriter.load(args.weights, "cpu", sample=sample)
-    layout = LayoutOptions(size=2.5 * 96 / 25.4, line_spacing=args.line_spacing)
-    lines = writer.write("\n".join(sentences), layout)
-    seconds = time.perf_counter() - start
-    resampled = writer.resampled
-    doc = vp.Document()
-    doc.add(vp.LineCollection([p[:, 0] + 1j * p[:, 1] for ln in lines for p in ln.polylines]))
-    svg, expected = args.out / "legibility.svg", args.out / "expected.txt"
-    with open(svg, "w") as fh:
-        vp.write_svg(fh, doc)
-    expected.write_text("\n".join(sentences) + "\n")
-    render_png([p for ln in lines for p in ln.polylines], args.out / "legibility.png")
-    proc = subprocess.run(
-        [sys.executable, str(args.reader), "cer", str(svg), "--text-file", str(expected)],
-        capture_output=True,
-        text=True,
+    runs = [write_and_read(args, sentences, seed) for seed in args.seeds]
+    n = len(sentences) * len(runs)
+    resampled = sum(r["resampled"] for r in runs)
+    print(f"sentences          {len(sentences)} x seeds {','.join(map(str, args.seeds))}")
+    print(f"style              {args.style or 'none'}, bias {runs[0]['bias']}")
+    for seed, r in zip(args.seeds, runs):
+        print(f"  seed {seed:<3d} CER {r['cer']:.3f}  resampled {r['resampled']}  {r['svg']}")
+    print(f"reader CER         {sum(r['cer'] for r in runs) / len(runs):.3f} (mean)")
+    print(f"lines resampled    {resampled} of {n} ({100 * resampled / n:.1f}%)")
+    print(f"lines still failed {sum(r['failed'] for r in runs)}")
+    print(
+        f"seconds            {sum(r['seconds'] for r in runs) / len(runs):.1f} per seed "
+        "(load + sample + layout)"
     )
-    found = re.findall(r"CER\s+([0-9.]+)", proc.stdout)
-    cer = float(found[-1]) if found else float("nan")
-    if not found or "warning" in proc.stdout + proc.stderr:
-        print(proc.stdout[-2000:], proc.stderr[-2000:], file=sys.stderr)
-    print(f"sentences          {len(sentences)}")
-    print(f"reader CER         {cer:.3f}")
-    print(f"lines resampled    {resampled} ({100 * resampled / len(sentences):.1f}%)")
-    print(f"lines still failed {len(writer.failed)}")
-    print(f"seconds            {seconds:.1f} (load + sample + layout, bias {sample.bias})")
-    print(f"svg/png            {svg} {args.out / 'legibility.png'}")
 
 
 if __name__ == "__main__":

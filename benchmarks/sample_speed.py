@@ -1,12 +1,15 @@
 """Sampling speed: a handwritten A4 page end to end, and characters/s by batch size.
 
-1. End to end: ``vpype handwrite --file letter.txt --wrap 17cm layout a4 write out.svg`` in a
-   fresh process (process start to file written, best of ``--repeats``), split into import +
-   model load, sampling, and layout/strokes/vpype (from the same steps timed in-process),
-   with the child's peak memory.
+1. End to end: ``vpype -s SEED handwrite --file letter.txt --wrap 17cm layout a4 write
+   out.svg`` in a fresh process (process start to file written) for seeds 1..``--repeats``:
+   the median and the slowest (seeds differ in how many lines are resampled or re-wrapped),
+   split into import + model load, sampling, and layout/strokes (the same steps timed
+   in-process), with the child's peak memory.
 2. Characters per second of the batched sampler at 1, 8, 32 and 128 lines of ~40 characters.
 
-    python benchmarks/sample_speed.py [--repeats 3] [--weights DIR]
+    python benchmarks/sample_speed.py [--repeats 5] [--weights DIR]
+
+Run it on an otherwise idle machine: the figures are wall-clock seconds.
 """
 
 from __future__ import annotations
@@ -25,12 +28,12 @@ LETTER = HERE / "letter.txt"
 LINE = "We hope to visit again in the autumn, if it suits you"[:40]
 
 
-def end_to_end(repeats: int, weights: Path | None) -> tuple[float, float]:
-    best, peak = float("inf"), 0.0
+def end_to_end(repeats: int, weights: Path | None) -> tuple[list[float], float]:
+    times = []
     extra = ["--weights", str(weights)] if weights else []
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.svg"
-        for _ in range(repeats):
+        for seed in range(1, repeats + 1):
             t0 = time.perf_counter()
             subprocess.run(
                 [
@@ -38,7 +41,7 @@ def end_to_end(repeats: int, weights: Path | None) -> tuple[float, float]:
                     "-c",
                     "from vpype_cli.cli import cli; cli()",
                     "-s",
-                    "1",
+                    str(seed),
                     "handwrite",
                     *extra,
                     "--file",
@@ -52,9 +55,9 @@ def end_to_end(repeats: int, weights: Path | None) -> tuple[float, float]:
                 ],
                 check=True,
             )
-            best = min(best, time.perf_counter() - t0)
-            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return best, peak
+            times.append(time.perf_counter() - t0)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return times, peak
 
 
 def in_process(weights: Path | None) -> dict[str, float]:
@@ -108,19 +111,22 @@ def chars_per_second(weights: Path | None) -> list[tuple[int, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--weights", type=Path, default=None)
     args = parser.parse_args()
-    import torch
-
     chars = len(" ".join(LETTER.read_text().split()))
+    times, peak = end_to_end(args.repeats, args.weights)  # first: no torch in this process
+    import numpy as np
+
     print(
-        f"machine: {os.cpu_count()} CPUs, torch {torch.__version__}, "
-        f"{torch.get_num_threads()} threads; letter of {chars} characters, --wrap 17cm"
+        f"machine: {os.cpu_count()} CPUs, numpy {np.__version__}; "
+        f"letter of {chars} characters, --wrap 17cm"
     )
-    total, peak = end_to_end(args.repeats, args.weights)
     parts = in_process(args.weights)
-    print(f"end to end (vpype handwrite ... write out.svg): {total:.2f} s, peak {peak:.0f} MB")
+    print(
+        f"end to end (vpype handwrite ... write out.svg), seeds 1-{len(times)}: "
+        f"median {np.median(times):.2f} s, slowest {max(times):.2f} s, peak {peak:.0f} MB"
+    )
     for key in ("import + load", "sampling", "layout + strokes"):
         print(f"  {key:18s} {parts[key]:.2f} s")
     print(f"  {int(parts['lines'])} written lines, {int(parts['paths'])} paths")

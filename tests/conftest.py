@@ -99,6 +99,19 @@ def tiny_model(seed: int = 0, **kw) -> HandwritingModel:
     return HandwritingModel(tiny_config(**kw)).eval()
 
 
+def as_numpy(model: HandwritingModel):
+    """The same network as a :class:`NumpyNet` (the CPU sampling engine)."""
+    from vpype_handwriting.numpy_net import NumpyNet
+
+    return NumpyNet(model.config, {k: v.numpy() for k, v in model.state_dict().items()})
+
+
+@pytest.fixture(params=["numpy", "torch"])
+def backend(request: pytest.FixtureRequest):
+    """Run a sampling test on both engines: ``backend(model)`` is the net to sample with."""
+    return as_numpy if request.param == "numpy" else (lambda model: model)
+
+
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A random-weight model small enough to sample whole pages in a blink."""

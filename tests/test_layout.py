@@ -148,3 +148,21 @@ def test_impossible_sizes_are_clear_errors() -> None:
         layout_text("hi", FakeSampler(), CALIB, LayoutOptions(size=0.0))
     with pytest.raises(LayoutError, match="too narrow"):
         layout_text("hi", FakeSampler(), CALIB, LayoutOptions(size=5.0, wrap=10.0))
+
+
+def test_a_line_slightly_too_wide_is_shrunk_not_sampled_again() -> None:
+    from vpype_handwriting.layout import SHRINK_TOLERANCE
+
+    sampler = FakeSampler()
+    text = "mmmm mmmm"
+    full = layout_text(text, FakeSampler(), CALIB, LayoutOptions(size=3.0))
+    width = extent(full)[1] - extent(full)[0]  # the ink width of the line unwrapped
+    lines = layout_text(text, sampler, CALIB, LayoutOptions(size=3.0, wrap=width / 1.02))
+    assert len(sampler.batches) == 1 and len(lines) == 1  # 2 % too wide: fitted
+    lo, hi = extent(lines)
+    assert hi - lo == pytest.approx(width / 1.02)
+    sampler = FakeSampler()
+    lines = layout_text(
+        text, sampler, CALIB, LayoutOptions(size=3.0, wrap=width / (SHRINK_TOLERANCE + 0.05))
+    )
+    assert len(sampler.batches) == 2 and len(lines) == 2  # too wide: wrapped and resampled

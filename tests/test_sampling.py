@@ -26,45 +26,47 @@ def window_bias(model, kappa_step: float, eos: float | None = None):
     return model
 
 
-def test_same_seed_gives_identical_strokes() -> None:
+def test_same_seed_gives_identical_strokes(backend) -> None:
     model = tiny_model()
     texts = ["hello", "a longer line here"]
-    a = sample_lines(model, texts, SampleOptions(seed=5))
-    b = sample_lines(model, texts, SampleOptions(seed=5))
-    c = sample_lines(model, texts, SampleOptions(seed=6))
+    a = sample_lines(backend(model), texts, SampleOptions(seed=5))
+    b = sample_lines(backend(model), texts, SampleOptions(seed=5))
+    c = sample_lines(backend(model), texts, SampleOptions(seed=6))
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x.offsets, y.offsets)
     assert not all(np.array_equal(x.offsets, z.offsets) for x, z in zip(a, c))
 
 
-def test_one_line_per_text_in_order_ending_with_a_pen_lift() -> None:
+def test_one_line_per_text_in_order_ending_with_a_pen_lift(backend) -> None:
     model = tiny_model()
     texts = ["one", "two words", "three words here"]
-    lines = sample_lines(model, texts, SampleOptions(seed=1))
+    lines = sample_lines(backend(model), texts, SampleOptions(seed=1))
     assert [line.text for line in lines] == texts
     for line in lines:
         assert line.offsets.shape[1] == 3 and line.offsets[-1, 2] == 1
         assert line.phi.shape == (len(line.offsets), len(line.text) + 1)
 
 
-def test_stuck_attention_is_detected_as_a_runaway_and_resampled() -> None:
+def test_stuck_attention_is_detected_as_a_runaway_and_resampled(backend) -> None:
     model = window_bias(tiny_model(), kappa_step=-12.0)  # kappa never advances
-    (line,) = sample_lines(model, ["stuck"], SampleOptions(seed=0, retries=2))
+    (line,) = sample_lines(backend(model), ["stuck"], SampleOptions(seed=0, retries=2))
     assert line.failure is not None and "ran away" in line.failure
     assert line.attempts == 3
     limit = model.config.kappa_scale * SampleOptions().max_steps_per_char * (len("stuck") + 1)
     assert len(line.offsets) == int(limit)
 
 
-def test_a_line_that_ends_far_too_early_is_flagged() -> None:
+def test_a_line_that_ends_far_too_early_is_flagged(backend) -> None:
     model = window_bias(tiny_model(), kappa_step=4.0, eos=8.0)  # rushes through the text
-    (line,) = sample_lines(model, ["a sentence of some length"], SampleOptions(seed=0))
+    (line,) = sample_lines(
+        backend(model), ["a sentence of some length"], SampleOptions(seed=0)
+    )
     assert line.failure is not None and "too few points" in line.failure
 
 
-def test_a_healthy_line_finishes_once_the_window_passes_the_end() -> None:
+def test_a_healthy_line_finishes_once_the_window_passes_the_end(backend) -> None:
     model = window_bias(tiny_model(), kappa_step=np.log(1.0), eos=0.0)
-    (line,) = sample_lines(model, ["abcdef"], SampleOptions(seed=0))
+    (line,) = sample_lines(backend(model), ["abcdef"], SampleOptions(seed=0))
     expected = model.config.kappa_scale * (len("abcdef") + 0.5)
     assert 0.5 * expected < len(line.offsets) < 1.5 * expected
     assert line.phi[-1].argmax() >= len("abcdef") - 1  # on the last character or END
@@ -98,20 +100,20 @@ def test_check_line_finds_stuck_attention_and_absurd_widths() -> None:
     assert "as wide per character" in check_line(SampledLine(text, narrow, phi), config, False)
 
 
-def test_priming_continues_from_a_style_sample() -> None:
+def test_priming_continues_from_a_style_sample(backend) -> None:
     model = tiny_model()
     prime = Prime(np.tile([1.0, 0.2, 0.0], (40, 1)).astype(np.float32), "sample")
     prime.offsets[9::10, 2] = 1
-    lines = sample_lines(model, ["hi", "there"], SampleOptions(seed=2, prime=prime))
-    plain = sample_lines(model, ["hi", "there"], SampleOptions(seed=2))
+    lines = sample_lines(backend(model), ["hi", "there"], SampleOptions(seed=2, prime=prime))
+    plain = sample_lines(backend(model), ["hi", "there"], SampleOptions(seed=2))
     assert [line.phi.shape[1] for line in lines] == [3, 6]
     assert not np.array_equal(lines[0].offsets, plain[0].offsets)
 
 
-def test_lines_leave_the_batch_as_they_finish_and_keep_their_own_points() -> None:
+def test_lines_leave_the_batch_as_they_finish_and_keep_their_own_points(backend) -> None:
     model = window_bias(tiny_model(), kappa_step=np.log(1.0), eos=0.0)
     texts = ["ab", "a much longer line of text here", "mid length"]
-    lines = sample_lines(model, texts, SampleOptions(seed=3))
+    lines = sample_lines(backend(model), texts, SampleOptions(seed=3))
     for line in lines:
         expected = model.config.kappa_scale * (len(line.text) + 0.5)
         assert 0.5 * expected < len(line.offsets) < 1.5 * expected

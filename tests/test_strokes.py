@@ -63,3 +63,18 @@ def test_dots_become_short_drawable_marks() -> None:
     np.testing.assert_allclose(out[0].mean(axis=0), [5.0, 5.0])
     assert np.hypot(*(out[1][1] - out[1][0])) == pytest.approx(0.5)
     assert out[2] is word
+
+
+def test_simplify_keeps_the_shape_with_far_fewer_points() -> None:
+    t = np.linspace(0, 2 * np.pi, 400)
+    loop = np.stack([10 * np.cos(t), 6 * np.sin(t)], axis=1)
+    straight = np.stack([np.linspace(0, 10, 50), np.zeros(50)], axis=1)
+    dot = np.array([[1.0, 1.0], [1.2, 1.0]])
+    out = strokes.simplify([loop, straight, dot], 0.01)
+    assert len(out[0]) < 100 and len(out[1]) == 2 and np.array_equal(out[2], dot)
+    np.testing.assert_array_equal(out[0][[0, -1]], loop[[0, -1]])  # same start and end
+    # every original point stays within the tolerance of the simplified curve
+    import shapely
+
+    simple = shapely.LineString(out[0])
+    assert max(simple.distance(shapely.Point(p)) for p in loop) <= 0.01 + 1e-9

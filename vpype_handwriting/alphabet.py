@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .model import END, PAD
+from .config import END, PAD
 
 #: Typographic characters and their nearest plain equivalents.
 REPLACEMENTS = {

@@ -23,6 +23,12 @@ logger = logging.getLogger(__name__)
 PITCH = 3.2  # baseline-to-baseline distance in x-heights at line spacing 1 (8 mm at 2.5 mm)
 MAX_CHARS = 56  # longest line the model writes in one go (IAM-OnDB lines reach 64)
 WRAP_PASSES = 4
+#: The first pass wraps with the median ink width per character times this, so that few
+#: lines come out too wide and need a second sampling pass (one whole batch's time).
+FIRST_PASS_MARGIN = 1.08
+#: A line at most this much wider than --wrap is shrunk to fit (invisible at 4 %) instead of
+#: re-wrapped and sampled again.
+SHRINK_TOLERANCE = 1.04
 
 
 class LayoutError(ValueError):
@@ -96,8 +102,9 @@ def ink_line(
 ) -> WrittenLine:
     """Sampled offsets → straightened polylines in caller units, baseline y = 0, left x = 0.
 
-    Points closer than 2% of the x-height are merged (no hairline jitter for the plotter)
-    and dots get a mark of 8% of the x-height.
+    Points closer than 2% of the x-height are merged (no hairline jitter for the plotter),
+    dots get a mark of 8% of the x-height, and points within 1% of the x-height of the
+    simplified curve are dropped.
     """
     polylines = strokes.offsets_to_polylines(line.offsets)
     words = word_of_strokes(line, polylines)
@@ -105,6 +112,7 @@ def ink_line(
     polylines = strokes.straighten(polylines)  # on the smoothed ink: the baseline as drawn
     polylines = [p * scale for p in polylines]
     polylines = strokes.mark_dots(strokes.drop_jitter(polylines, 0.02 * size), 0.08 * size)
+    polylines = strokes.simplify(polylines, 0.01 * size)
     if polylines:
         left = min(float(p[:, 0].min()) for p in polylines)
         polylines = [p - [left, 0.0] for p in polylines]
@@ -147,15 +155,19 @@ def _place(
 
 
 def _fit(line: WrittenLine, width: float) -> WrittenLine:
-    """Last resort for a single word wider than the wrap width: shrink it to fit."""
+    """Shrink a line wider than the wrap width to fit: silently when it is within
+    :data:`SHRINK_TOLERANCE`, with a warning for a single word that is wider still."""
     factor = width / line.width
-    logger.warning("%r is wider than --wrap; written %.0f%% smaller", line.text, 100 * factor)
+    if factor < 1 / SHRINK_TOLERANCE:
+        logger.warning(
+            "%r is wider than --wrap; written %.0f%% smaller", line.text, 100 * factor
+        )
     return WrittenLine(line.text, [p * factor for p in line.polylines], line.words)
 
 
 def first_pass(text: str, calib: Calibration, opts: LayoutOptions) -> list[list[str]]:
     """The lines of each paragraph before any ink is measured (what is sampled first)."""
-    char_width = calib.char_width * opts.size / calib.x_height
+    char_width = FIRST_PASS_MARGIN * calib.char_width * opts.size / calib.x_height
     texts = []
     for paragraph in text.split("\n"):
         words = paragraph.split()
@@ -187,7 +199,7 @@ def layout_text(
         raise LayoutError(f"align must be left, center or right, not {opts.align!r}")
     scale = opts.size / calib.x_height
     texts = first_pass(text, calib, opts)
-    estimate = [calib.char_width * scale] * len(texts)
+    estimate = [FIRST_PASS_MARGIN * calib.char_width * scale] * len(texts)
     inked: list[list[WrittenLine]] = [[] for _ in texts]
     todo = [(p, k) for p, lines in enumerate(texts) for k in range(len(lines))]
     for _ in range(WRAP_PASSES):
@@ -199,7 +211,9 @@ def layout_text(
         if not opts.wrap:
             break
         for p, lines in enumerate(inked):
-            wide = [k for k, line in enumerate(lines) if line.width > opts.wrap]
+            wide = [
+                k for k, line in enumerate(lines) if line.width > opts.wrap * SHRINK_TOLERANCE
+            ]
             if not wide or all(len(texts[p][k].split()) == 1 for k in wide):
                 continue
             k0 = wide[0]

@@ -11,13 +11,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import torch
 
 from . import alphabet as alpha
 from . import defaults
-from .model import HandwritingModel, Mixture, ModelConfig
+from .config import ModelConfig
+from .numpy_net import NumpyNet, Text
+
+if TYPE_CHECKING:
+    from .model import HandwritingModel
 
 logger = logging.getLogger(__name__)
 
@@ -49,21 +53,6 @@ class SampleOptions:
     max_steps_per_char: float = 2.0  # × kappa_scale (≈ points per character)
     prime: Prime | None = None
     progress: bool | None = None  # a bar of finished lines; None: when stderr is a terminal
-
-
-def sample_mixture(mix: Mixture, gen: torch.Generator) -> torch.Tensor:
-    """Draw (dx, dy, eos) for each row from the biased mixture of one step (eqs. 61-62)."""
-    probs = mix.log_pi.exp()
-    comp = torch.multinomial(probs, 1, generator=gen).squeeze(-1)
-    rows = torch.arange(probs.shape[0], device=probs.device)
-    mu, log_sigma, rho = mix.mu[rows, comp], mix.log_sigma[rows, comp], mix.rho[rows, comp]
-    sigma = log_sigma.exp()
-    z = torch.randn(mu.shape, generator=gen, device=mu.device)
-    dx = mu[:, 0] + sigma[:, 0] * z[:, 0]
-    dy = mu[:, 1] + sigma[:, 1] * (rho * z[:, 0] + torch.sqrt(1 - rho**2) * z[:, 1])
-    eos_p = torch.sigmoid(mix.eos_logit[:, 0])
-    eos = (torch.rand(eos_p.shape, generator=gen, device=eos_p.device) < eos_p).float()
-    return torch.stack([dx, dy, eos], dim=-1)
 
 
 #: A character the window stays on for more than this many characters' worth of points is
@@ -129,41 +118,88 @@ def check_line(line: SampledLine, config: ModelConfig, hit_limit: bool) -> str |
     return None
 
 
-def _prime_inputs(prime: Prime, batch: int, device: torch.device) -> torch.Tensor:
-    offsets = torch.from_numpy(np.asarray(prime.offsets, dtype=np.float32)).to(device)
-    inputs = torch.cat([torch.zeros(1, 3, device=device), offsets], dim=0)
-    return inputs.unsqueeze(0).expand(batch, -1, -1).contiguous()
+class Engine(Protocol):
+    """One backend running the network for a batch: numpy on the CPU, torch elsewhere.
+
+    Arrays stay in the backend (``xp`` is numpy or torch); the loop in :func:`sample_batch`
+    uses only what both share."""
+
+    xp: Any
+
+    def begin(self, indices: np.ndarray, prime: Prime | None) -> None: ...
+    def step(self, bias: float) -> tuple[Any, Any]: ...  # sampled x (B, 3), phi (B, U)
+    def keep(self, rows: Any) -> None: ...
+    def array(self, values: Sequence[int]) -> Any: ...
+    def nonzero(self, mask: Any) -> Any: ...
+    def numpy(self, a: Any) -> np.ndarray: ...
 
 
-@torch.inference_mode()
+class NumpyEngine:
+    xp = np
+
+    def __init__(self, net: NumpyNet, seed: int | None) -> None:
+        self.net = net
+        self.rng = np.random.default_rng(seed)
+
+    def begin(self, indices: np.ndarray, prime: Prime | None) -> None:
+        net, batch = self.net, len(indices)
+        self.text = Text.encode(indices, net.config.vocab)
+        self.state = net.initial_state(batch)
+        self.x = np.zeros((batch, 3), dtype=np.float32)
+        if prime is not None:  # run the style sample through the net, then continue
+            for point in np.asarray(prime.offsets, dtype=np.float32):
+                self.state, _ = net.advance(self.x, self.text, self.state)
+                self.x = np.broadcast_to(point, (batch, 3))
+
+    def step(self, bias: float) -> tuple[np.ndarray, np.ndarray]:
+        self.state, phi = self.net.advance(self.x, self.text, self.state)
+        self.x = self.net.sample(self.net.head(self.state), bias, self.rng)
+        return self.x, phi
+
+    def keep(self, rows: np.ndarray) -> None:
+        self.state, self.text, self.x = (
+            self.state.select(rows),
+            self.text.select(rows),
+            self.x[rows],
+        )
+
+    def array(self, values: Sequence[int]) -> np.ndarray:
+        return np.asarray(values, dtype=np.int64)
+
+    def nonzero(self, mask: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(mask)
+
+    def numpy(self, a: np.ndarray) -> np.ndarray:
+        return np.asarray(a)
+
+
+def make_engine(net: Any, seed: int | None) -> Engine:
+    """The engine for a loaded net: a :class:`NumpyNet` or a torch ``HandwritingModel``."""
+    if isinstance(net, NumpyNet):
+        return NumpyEngine(net, seed)
+    from .torch_engine import TorchEngine
+
+    return TorchEngine(net, seed)
+
+
 def sample_batch(
-    model: HandwritingModel, texts: Sequence[str], opts: SampleOptions, gen: torch.Generator
+    engine: Engine, config: ModelConfig, texts: Sequence[str], opts: SampleOptions
 ) -> list[tuple[SampledLine, bool]]:
     """Sample every text at once; returns each line with whether it hit the step limit."""
-    device = next(model.parameters()).device
     prefix = opts.prime.text + " " if opts.prime is not None else ""
     batch = len(texts)
-    encoded_text = alpha.encode_batch([prefix + t for t in texts], model.config.alphabet)
-    text = torch.from_numpy(encoded_text).to(device)
-    encoded = model.encode_chars(text)
-    end = torch.tensor([len(prefix) + len(t) for t in texts], device=device)
-    limit = int(
-        model.config.kappa_scale * opts.max_steps_per_char * (max(map(len, texts)) + 1)
-    )
-    state = model.initial_state(batch, device)
-    x = torch.zeros(batch, 3, device=device)
-    if opts.prime is not None:  # run the style sample through the net, then continue
-        primed = _prime_inputs(opts.prime, batch, device)
-        _, state, _ = model(primed[:, :-1], text, state, encoded)
-        x = primed[:, -1]
-    rows = torch.arange(batch, device=device)  # original index of each active row
-    lengths = torch.full((batch,), limit, dtype=torch.long, device=device)
-    done = torch.zeros(batch, dtype=torch.bool, device=device)
-    final_length = torch.full((batch,), limit, dtype=torch.long)
-    ran_away = torch.ones(batch, dtype=torch.bool)
+    engine.begin(alpha.encode_batch([prefix + t for t in texts], config.alphabet), opts.prime)
+    xp = engine.xp
+    end = engine.array([len(prefix) + len(t) for t in texts])
+    limit = int(config.kappa_scale * opts.max_steps_per_char * (max(map(len, texts)) + 1))
+    rows = engine.array(range(batch))  # original index of each active row
+    lengths = engine.array([limit] * batch)
+    done = lengths < 0
+    final_length = np.full(batch, limit, dtype=np.int64)
+    ran_away = np.ones(batch, dtype=bool)
     segments: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    steps: list[torch.Tensor] = []
-    phis: list[torch.Tensor] = []
+    steps: list[Any] = []
+    phis: list[Any] = []
     from tqdm import tqdm
 
     bar = tqdm(
@@ -174,13 +210,12 @@ def sample_batch(
         disable=None if opts.progress is None else not opts.progress,
     )
     for t in range(limit):
-        mix, state, phi_t = model.step(x, encoded, state, opts.bias)
-        x = sample_mixture(mix, gen)
+        x, phi_t = engine.step(opts.bias)
         steps.append(x)
         phis.append(phi_t)
         # Graves' stop rule: the window weighs END above every character, and the pen lifts.
-        finished = (phi_t.argmax(dim=1) >= end) & (x[:, 2] > 0.5) & ~done
-        lengths = torch.where(finished, t + 1, lengths)
+        finished = (phi_t.argmax(1) >= end) & (x[:, 2] > 0.5) & ~done
+        lengths = xp.where(finished, t + 1, lengths)
         done = done | finished
         if (t + 1) % 16 and t + 1 < limit:
             continue
@@ -188,28 +223,20 @@ def sample_batch(
         if n_done == 0 and t + 1 < limit:
             continue
         bar.update(n_done)
-        segments.append(_segment(rows, steps, phis))
+        rows_np, done_np = engine.numpy(rows), engine.numpy(done)
+        segments.append(
+            (rows_np, engine.numpy(xp.stack(steps, 1)), engine.numpy(xp.stack(phis, 1)))
+        )
         steps, phis = [], []
-        final_length[rows[done].cpu()] = lengths[done].cpu()
-        ran_away[rows[done].cpu()] = False
-        if n_done == len(rows):
+        final_length[rows_np[done_np]] = engine.numpy(lengths)[done_np]
+        ran_away[rows_np[done_np]] = False
+        if n_done == len(rows_np):
             break
-        keep = torch.nonzero(~done).squeeze(1)  # finished lines leave the batch
-        rows, state, x, end = rows[keep], state.select(keep), x[keep], end[keep]
-        encoded = (encoded[0][keep], encoded[1][keep], encoded[2])
-        lengths, done = lengths[keep], done[keep]
+        keep = engine.nonzero(~done)  # finished lines leave the batch
+        engine.keep(keep)
+        rows, end, lengths, done = rows[keep], end[keep], lengths[keep], done[keep]
     bar.close()
     return _assemble(texts, segments, final_length, ran_away, len(prefix))
-
-
-def _segment(
-    rows: torch.Tensor, steps: list[torch.Tensor], phis: list[torch.Tensor]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return (
-        rows.cpu().numpy(),
-        torch.stack(steps, 1).float().cpu().numpy(),
-        torch.stack(phis, 1).float().cpu().numpy(),
-    )
 
 
 def _trim_prime_leftover(
@@ -231,8 +258,8 @@ def _trim_prime_leftover(
 def _assemble(
     texts: Sequence[str],
     segments: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
-    lengths: torch.Tensor,
-    ran_away: torch.Tensor,
+    lengths: np.ndarray,
+    ran_away: np.ndarray,
     lo: int,
 ) -> list[tuple[SampledLine, bool]]:
     """Stitch each line's points back together from the segments it was active in."""
@@ -257,20 +284,22 @@ def _assemble(
 
 
 def sample_lines(
-    model: HandwritingModel, texts: Sequence[str], opts: SampleOptions | None = None
+    net: NumpyNet | HandwritingModel, texts: Sequence[str], opts: SampleOptions | None = None
 ) -> list[SampledLine]:
-    """Sample all ``texts`` as one batch, resampling lines that fail :func:`check_line`."""
+    """Sample all ``texts`` as one batch, resampling lines that fail :func:`check_line`.
+
+    ``net`` is a :class:`NumpyNet` (CPU, no torch) or a torch ``HandwritingModel`` on any
+    device; with the same seed each gives the same strokes every time (the two backends
+    draw different random numbers, so not the same strokes as each other)."""
     opts = opts or SampleOptions()
-    device = next(model.parameters()).device
-    gen = torch.Generator(device=device)
-    gen.manual_seed(int(opts.seed) if opts.seed is not None else int(torch.seed() % 2**62))
+    engine = make_engine(net, None if opts.seed is None else int(opts.seed))
     result: list[SampledLine | None] = [None] * len(texts)
     pending = list(range(len(texts)))
     for attempt in range(1, opts.retries + 2):
-        sampled = sample_batch(model, [texts[i] for i in pending], opts, gen)
+        sampled = sample_batch(engine, net.config, [texts[i] for i in pending], opts)
         still = []
         for i, (line, hit_limit) in zip(pending, sampled):
-            line.failure = check_line(line, model.config, hit_limit)
+            line.failure = check_line(line, net.config, hit_limit)
             line.attempts = attempt
             previous = result[i]
             if previous is None or previous.failure is not None:
@@ -295,26 +324,22 @@ def sample_lines(
     return lines
 
 
-@torch.inference_mode()
 def replay(
-    model: HandwritingModel, line: SampledLine, prime: Prime | None = None
+    net: NumpyNet, line: SampledLine, prime: Prime | None = None
 ) -> dict[str, np.ndarray]:
     """Run the written offsets back through the net: the mixture it predicted at each step."""
-    device = next(model.parameters()).device
     prefix = prime.text + " " if prime is not None else ""
-    text = torch.from_numpy(alpha.encode_batch([prefix + line.text], model.config.alphabet))
-    offsets = torch.from_numpy(line.offsets.astype(np.float32))[None].to(device)
-    start = (
-        _prime_inputs(prime, 1, device)
-        if prime is not None
-        else torch.zeros(1, 1, 3, device=device)
+    text = Text.encode(
+        alpha.encode_batch([prefix + line.text], net.config.alphabet), net.config.vocab
     )
-    inputs = torch.cat([start, offsets[:, :-1]], 1)
-    mix, _, _ = model(inputs, text.to(device))
-    n = offsets.shape[1]
-    mix = Mixture(*(getattr(mix, f)[:, -n:] for f in mix.__dataclass_fields__))
-    return {
-        "pi": mix.log_pi.exp()[0].float().cpu().numpy(),
-        "mu": mix.mu[0].float().cpu().numpy(),
-        "sigma": mix.log_sigma.exp()[0].float().cpu().numpy(),
-    }
+    start = np.zeros((1, 3), dtype=np.float32)
+    if prime is not None:
+        start = np.concatenate([start, np.asarray(prime.offsets, dtype=np.float32)])
+    inputs = np.concatenate([start, line.offsets[:-1].astype(np.float32)])
+    state, heads = net.initial_state(1), []
+    for k, point in enumerate(inputs):
+        state, _ = net.advance(point[None], text, state)
+        if k >= len(start) - 1:
+            heads.append(net.head(state)[0])
+    mix = net.mixture(np.stack(heads), 0.0)
+    return {"pi": np.exp(mix["log_pi"]), "mu": mix["mu"], "sigma": np.exp(mix["log_sigma"])}

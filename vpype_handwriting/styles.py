@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from . import strokes
+from .config import ModelConfig
 from .layout import Calibration
-from .model import ModelConfig
 from .sampling import Prime
 from .weights import shipped_weights
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+from .config import ModelConfig
 
-from .model import HandwritingModel, ModelConfig
+if TYPE_CHECKING:  # torch is imported only by the functions that build a torch model
+    import torch
+
+    from .model import HandwritingModel
 
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "model.json"
@@ -48,6 +51,7 @@ def _atomic_write(path: Path, write: Any) -> None:
 
 def save_weights(model: HandwritingModel, path: Path, meta: dict[str, Any]) -> None:
     """Write ``model.safetensors`` (fp16) and ``model.json`` (config + ``meta``) atomically."""
+    import torch
     from safetensors.torch import save_file
 
     weights, config = _paths(path)
@@ -74,12 +78,11 @@ def read_meta(path: Path) -> dict[str, Any]:
     return doc
 
 
-def load_weights(
-    path: Path | None = None, device: str | torch.device = "cpu"
-) -> HandwritingModel:
-    """Build the model from safetensors + JSON; a clear :class:`WeightsError` if that fails."""
+def read_tensors(path: Path | None = None) -> tuple[ModelConfig, dict[str, Any]]:
+    """The config and the fp16 tensors as numpy arrays (no torch); :class:`WeightsError`
+    names the file when either is missing or damaged."""
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from safetensors.numpy import load_file
 
     path = shipped_weights() if path is None else Path(path)
     weights, _ = _paths(path)
@@ -87,12 +90,26 @@ def load_weights(
     if not weights.is_file():
         raise WeightsError(f"weights file {weights} is missing")
     try:
-        tensors = load_file(str(weights), device="cpu")
+        tensors = load_file(str(weights))
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"weights file {weights} is damaged or truncated ({exc})") from None
-    model = HandwritingModel(ModelConfig.from_dict(doc["config"]))
+    return ModelConfig.from_dict(doc["config"]), tensors
+
+
+def load_weights(
+    path: Path | None = None, device: str | torch.device = "cpu"
+) -> HandwritingModel:
+    """Build the torch model from safetensors + JSON; a clear :class:`WeightsError` if that
+    fails."""
+    import torch
+
+    from .model import HandwritingModel
+
+    config, arrays = read_tensors(path)
+    weights, _ = _paths(shipped_weights() if path is None else Path(path))
+    model = HandwritingModel(config)
     try:
-        model.load_state_dict({k: v.float() for k, v in tensors.items()})
+        model.load_state_dict({k: torch.from_numpy(v).float() for k, v in arrays.items()})
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()[0]
         raise WeightsError(

@@ -4,27 +4,47 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from . import alphabet as alpha
 from .layout import Calibration, LayoutOptions, WrittenLine, layout_text
-from .model import HandwritingModel
+from .numpy_net import NumpyNet
 from .sampling import SampledLine, SampleOptions, sample_lines
 from .weights import WeightsError, load_weights
+
+if TYPE_CHECKING:
+    from .model import HandwritingModel
 
 logger = logging.getLogger(__name__)
 
 
 @functools.lru_cache(maxsize=4)
-def cached_model(weights: str | None, device: str) -> HandwritingModel:
-    """Load weights once per process (batch letters and vpype blocks reuse the model)."""
-    return load_weights(None if weights is None else Path(weights), device)
+def cached_model(weights: str | None, device: str) -> NumpyNet | HandwritingModel:
+    """Load weights once per process (batch letters and vpype blocks reuse the model):
+    the numpy net on the CPU (no torch import), the torch model on a GPU."""
+    path = None if weights is None else Path(weights)
+    if device == "cpu":
+        return NumpyNet.load(path)
+    return load_weights(path, device)
+
+
+def _may_have_cuda() -> bool:
+    """A cheap look for an NVIDIA driver, so that CPU-only machines never import torch."""
+    return sys.platform != "darwin" and (
+        os.path.exists("/proc/driver/nvidia/version") or sys.platform == "win32"
+    )
 
 
 def resolve_device(name: str) -> str:
+    """``auto``: the GPU when torch sees one, else the CPU (numpy)."""
+    if name == "cpu" or (name == "auto" and not _may_have_cuda()):
+        return "cpu"
+    import torch
+
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
@@ -36,7 +56,7 @@ def resolve_device(name: str) -> str:
 class Handwriter:
     """A loaded model plus sampling settings; :meth:`write` lays out and writes text."""
 
-    model: HandwritingModel
+    model: NumpyNet | HandwritingModel
     sample: SampleOptions = field(default_factory=SampleOptions)
     unknown: str = "error"
     # Counters, not every sampled line: batch letters would keep each line's attention.
