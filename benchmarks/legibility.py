@@ -37,10 +37,11 @@ def write_and_read(args: argparse.Namespace, sentences: list[str], seed: int) ->
         sample.bias = args.bias
     start = time.perf_counter()
     writer = Handwriter.load(args.weights, "cpu", sample=sample)
-    if args.style is not None:
-        from vpype_handwriting.styles import load_style
+    from vpype_handwriting import defaults
+    from vpype_handwriting.styles import load_style
 
-        writer.sample.prime = load_style(args.style, writer.alphabet)
+    args.style = args.style or defaults.STYLE
+    writer.sample.prime = load_style(args.style, writer.alphabet)
     layout = LayoutOptions(size=2.5 * 96 / 25.4, line_spacing=args.line_spacing)
     lines = writer.write("\n".join(sentences), layout)
     seconds = time.perf_counter() - start
@@ -77,7 +78,7 @@ def main() -> None:
     parser.add_argument(
         "--seeds", type=lambda v: [int(x) for x in v.split(",")], default=[1], help="1,2,3"
     )
-    parser.add_argument("--style", default=None, help="a built-in or user style")
+    parser.add_argument("--style", default=None, help="default: the command's; or none")
     parser.add_argument("--weights", type=Path, default=None)
     parser.add_argument("--reader", type=Path, default=READER)
     parser.add_argument("--sentences", type=Path, default=HERE / "sentences.txt")
@@ -94,7 +95,7 @@ def main() -> None:
     n = len(sentences) * len(runs)
     resampled = sum(r["resampled"] for r in runs)
     print(f"sentences          {len(sentences)} x seeds {','.join(map(str, args.seeds))}")
-    print(f"style              {args.style or 'none'}, bias {runs[0]['bias']}")
+    print(f"style              {args.style}, bias {runs[0]['bias']}")
     for seed, r in zip(args.seeds, runs):
         print(f"  seed {seed:<3d} CER {r['cer']:.3f}  resampled {r['resampled']}  {r['svg']}")
     print(f"reader CER         {sum(r['cer'] for r in runs) / len(runs):.3f} (mean)")

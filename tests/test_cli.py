@@ -60,6 +60,8 @@ def test_file_and_stdin(tiny_weights: Path, tmp_path: Path) -> None:
             "handwrite",
             "--weights",
             str(tiny_weights),
+            "--style",
+            "none",  # a random-weight model primed with a style writes next to nothing
             "--file",
             "-",
             "write",
@@ -126,3 +128,22 @@ def test_size_scales_the_ink(tiny_weights: Path) -> None:
     small = run(pipeline(tiny_weights, "--seed 3 --size 2mm 'hello'")).bounds()
     big = run(pipeline(tiny_weights, "--seed 3 --size 6mm 'hello'")).bounds()
     assert np.isclose((big[2] - big[0]) / (small[2] - small[0]), 3.0, rtol=1e-6)
+
+
+def test_the_default_style_primes_every_line(tiny_weights: Path, monkeypatch) -> None:
+    from vpype_handwriting import defaults, sampling
+
+    primes = []
+    real = sampling.sample_lines
+
+    def spy(net, texts, opts=None):
+        primes.append(opts.prime)
+        return real(net, texts, opts)
+
+    monkeypatch.setattr("vpype_handwriting.writer.sample_lines", spy)
+    run(pipeline(tiny_weights, "--seed 1 'hello'"))
+    run(pipeline(tiny_weights, "--seed 1 --style none 'hello'"))
+    from vpype_handwriting.styles import find_style
+
+    assert primes[0] is not None and primes[0].text == find_style(defaults.STYLE).text
+    assert primes[1] is None

@@ -96,3 +96,34 @@ def test_writing_on_the_cpu_never_imports_torch(tiny_weights, tmp_path) -> None:
     if not os.path.exists("/proc/driver/nvidia/version"):  # auto may pick a GPU there
         assert result.stdout.strip().splitlines()[-1] == "False"
     assert out.stat().st_size > 0
+
+
+def test_a_style_sample_is_run_once_for_the_whole_batch() -> None:
+    from vpype_handwriting.sampling import NumpyEngine
+
+    from .test_sampling import window_bias
+
+    model = window_bias(tiny_model(seed=4), kappa_step=0.0)  # one character per 6 points
+    with torch.no_grad():
+        model.window.proj.bias[2:4] = 1.5  # narrow Gaussians: the text ahead stays unseen
+    net = as_numpy(model)
+    prime = Prime(random_offsets(60, 7), "a sample")
+    texts = ["hello", "a longer line", "ok"]
+    indices = alpha.encode_batch([prime.text + " " + t for t in texts], net.config.alphabet)
+    calls = []
+    advance = net.advance
+    net.advance = lambda x, text, state: calls.append(len(x)) or advance(x, text, state)
+    engine = NumpyEngine(net, seed=0)
+    engine.begin(indices, prime)
+    shared = calls.count(1) - 1  # the last one-row step looked ahead and was not kept
+    assert 20 < shared < len(prime.offsets)
+    assert calls.count(3) == len(prime.offsets) - shared
+    text = Text.encode(indices, net.config.vocab)  # every row on its own, all the way
+    state, x = net.initial_state(3), np.zeros((3, 3), np.float32)
+    for point in prime.offsets:
+        state, _ = advance(x, text, state)
+        x = np.repeat(point[None], 3, axis=0)
+    np.testing.assert_allclose(engine.x, x)
+    for ours, full in zip(engine.state.h + engine.state.c, state.h + state.c):
+        np.testing.assert_allclose(ours, full, atol=1e-4)
+    np.testing.assert_allclose(engine.state.w, state.w, atol=1e-4)

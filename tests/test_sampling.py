@@ -145,3 +145,42 @@ def test_strokes_finishing_the_style_text_are_dropped() -> None:
     assert len(kept) == 20 and len(kept_phi) == 20
     phi[:10, 1], phi[:10, 2] = 0, 1  # on the joining space: may be the first letter
     assert len(_trim_prime_leftover(offsets, phi, lo=3)[0]) == 30
+
+
+def strokes_line(text: str, strokes: list[tuple[int, float, int]]) -> SampledLine:
+    """A line of strokes given as (points, extent, focus): each a diagonal run of points."""
+    offsets, phi = [], []
+    for n, size, focus in strokes:
+        step = size / max(n - 1, 1)
+        run = np.tile([step, step, 0.0], (n, 1))
+        run[0, :2] = 1.0  # the pen-up move to the stroke's start
+        run[-1, 2] = 1.0
+        offsets.append(run)
+        phi.append(np.tile(np.eye(len(text) + 1)[focus], (n, 1)))
+    return SampledLine(text, np.concatenate(offsets), np.concatenate(phi))
+
+
+def test_stray_marks_after_the_final_full_stop_are_dropped() -> None:
+    from vpype_handwriting.sampling import trim_after_final_stop
+
+    # 'o', 'k' (with a small kick on '.'), the dot, then a hook drawn while moving to END
+    line = strokes_line(
+        "ok.", [(10, 3.0, 0), (10, 3.0, 1), (3, 1.3, 2), (3, 0.2, 2), (8, 3, 3)]
+    )
+    trimmed = trim_after_final_stop(line, x_height=4.0)  # dots: up to 0.8
+    assert len(trimmed.offsets) == 26 and trimmed.offsets[-1, 2] == 1
+    assert trimmed.phi.shape == (26, 4)
+    no_stop = strokes_line("ok", [(10, 3.0, 0), (10, 3.0, 1), (3, 0.2, 2), (8, 3, 2)])
+    assert len(trim_after_final_stop(no_stop, 4.0).offsets) == 31  # not a full stop: kept
+
+
+def test_a_doubled_question_mark_keeps_the_first() -> None:
+    from vpype_handwriting.sampling import trim_after_final_stop
+
+    # 'a', '?' hook then dot, then a second hook and dot
+    line = strokes_line(
+        "a?", [(10, 3.0, 0), (9, 4.0, 1), (3, 0.2, 1), (9, 4.0, 2), (3, 0.2, 2)]
+    )
+    assert len(trim_after_final_stop(line, 4.0).offsets) == 22
+    dot_first = strokes_line("a?", [(10, 3.0, 0), (3, 0.2, 1), (9, 4.0, 1)])  # no body yet
+    assert len(trim_after_final_stop(dot_first, 4.0).offsets) == 22

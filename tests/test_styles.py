@@ -112,7 +112,7 @@ def test_add_list_use_and_remove_a_style(tmp_path: Path, tiny_weights: Path) -> 
 
 
 def test_style_names_are_checked(tmp_path: Path) -> None:
-    for bad in ["3", "../up", "", "a b"]:
+    for bad in ["3", "../up", "", "a b", "None"]:  # none: no style
         with pytest.raises(styles.StyleError, match="style name"):
             styles.save_user_style(bad, "x", np.zeros((3, 3)), "test")
 

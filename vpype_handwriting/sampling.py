@@ -84,6 +84,43 @@ def trim_after_end(line: SampledLine) -> SampledLine:
     )
 
 
+#: Largest extent of the dot of a full stop, ? or !, in units of the ink's x-height.
+DOT_SIZE = 0.2
+
+
+def trim_after_final_stop(line: SampledLine, x_height: float) -> SampledLine:
+    """Drop strokes drawn after the dot of the ``.``, ``?`` or ``!`` that ends a line.
+
+    The window often still rests on the last character when the pen lifts after its dot,
+    so the stop rule lets the net go on and add a stray mark (a hook, a second dot or a
+    second ``?``) while it moves to END. The dot is the first stroke that the window spends
+    mostly on the last character or END and that is no bigger than :data:`DOT_SIZE` (for
+    ``?`` and ``!``: after a bigger such stroke, their body); nothing of the text follows.
+    """
+    text = line.text
+    if not text or text[-1] not in ".?!" or len(line.offsets) == 0:
+        return line
+    last = len(text) - 1
+    ends = np.flatnonzero(line.offsets[:, 2] > 0.5)
+    points = np.cumsum(line.offsets[:, :2], axis=0)
+    focus = line.phi.argmax(axis=1)
+    body_seen = text[-1] == "."
+    start = 0
+    for end in ends[:-1]:  # the last stroke has nothing after it
+        stroke = slice(start, end + 1)
+        start = end + 1
+        if np.bincount(focus[stroke], minlength=len(text) + 1).argmax() < last:
+            continue
+        if np.ptp(points[stroke], axis=0).max() > DOT_SIZE * x_height:
+            body_seen = True
+        elif body_seen:
+            cut = end + 1
+            return SampledLine(
+                text, line.offsets[:cut], line.phi[:cut], line.failure, line.attempts
+            )
+    return line
+
+
 def check_line(line: SampledLine, config: ModelConfig, hit_limit: bool) -> str | None:
     """Why a sampled line looks broken, or None when it looks fine."""
     kappa_scale = config.kappa_scale
@@ -134,6 +171,11 @@ class Engine(Protocol):
     def numpy(self, a: Any) -> np.ndarray: ...
 
 
+#: Share of the attention window that may fall on a row's own text while the style sample
+#: is still run as one row for the whole batch (its effect on the state is that small).
+PRIME_SHARED = 1e-4
+
+
 class NumpyEngine:
     xp = np
 
@@ -147,9 +189,33 @@ class NumpyEngine:
         self.state = net.initial_state(batch)
         self.x = np.zeros((batch, 3), dtype=np.float32)
         if prime is not None:  # run the style sample through the net, then continue
-            for point in np.asarray(prime.offsets, dtype=np.float32):
-                self.state, _ = net.advance(self.x, self.text, self.state)
-                self.x = np.broadcast_to(point, (batch, 3))
+            self._prime(prime, indices)
+
+    def _prime(self, prime: Prime, indices: np.ndarray) -> None:
+        """Every row reads the same style sample; only the window's view of the text after
+        it differs. Run one row while that text gets under ``PRIME_SHARED`` of the window's
+        weight, then all rows from that state: the priming costs a batch of one."""
+        net, batch = self.net, len(indices)
+        lo = len(prime.text) + 1  # the style text and its space come first in every row
+        one = self.text.select(np.array([0]))
+        state, x = net.initial_state(1), self.x[:1]
+        offsets = np.asarray(prime.offsets, dtype=np.float32)
+        k = 0
+        while k < len(offsets):
+            if batch > 1:
+                after, phi = net.advance(x, one, state)
+                if phi[0, lo:].sum() > PRIME_SHARED * phi[0].sum():
+                    break  # the rows' own text comes into view: go on row by row
+                state = after
+            else:
+                state, _ = net.advance(x, one, state)
+            x = offsets[k][None]
+            k += 1
+        self.state = state.select(np.zeros(batch, dtype=np.int64))
+        self.x = np.broadcast_to(x, (batch, 3))
+        for point in offsets[k:]:
+            self.state, _ = net.advance(self.x, self.text, self.state)
+            self.x = np.broadcast_to(point, (batch, 3))
 
     def step(self, bias: float) -> tuple[np.ndarray, np.ndarray]:
         self.state, phi = self.net.advance(self.x, self.text, self.state)
@@ -236,7 +302,12 @@ def sample_batch(
         engine.keep(keep)
         rows, end, lengths, done = rows[keep], end[keep], lengths[keep], done[keep]
     bar.close()
-    return _assemble(texts, segments, final_length, ran_away, len(prefix))
+    x_height = config.x_height
+    if opts.prime is not None:  # a style writes at its own size
+        from .styles import prime_calibration
+
+        x_height = prime_calibration(opts.prime, config).x_height
+    return _assemble(texts, segments, final_length, ran_away, len(prefix), x_height)
 
 
 def _trim_prime_leftover(
@@ -261,6 +332,7 @@ def _assemble(
     lengths: np.ndarray,
     ran_away: np.ndarray,
     lo: int,
+    x_height: float,
 ) -> list[tuple[SampledLine, bool]]:
     """Stitch each line's points back together from the segments it was active in."""
     points: list[list[np.ndarray]] = [[] for _ in texts]
@@ -279,6 +351,8 @@ def _assemble(
             offsets, phi = _trim_prime_leftover(offsets, phi, lo)
         phi = phi[:, lo : lo + len(line_text) + 1]
         line = trim_after_end(SampledLine(line_text, offsets, phi))
+        if x_height > 0:
+            line = trim_after_final_stop(line, x_height)
         out.append((line, bool(ran_away[b])))
     return out
 

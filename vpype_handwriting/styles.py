@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import strokes
+from . import defaults, strokes
 from .config import ModelConfig
 from .layout import Calibration
 from .sampling import Prime
@@ -85,8 +85,11 @@ def find_style(name: str) -> Style:
     raise StyleError(f"no style named {name!r} (available: {names})")
 
 
-def load_style(name: str, alphabet: str) -> Prime:
-    """The priming sample of a style, checked against the model's alphabet."""
+def load_style(name: str, alphabet: str) -> Prime | None:
+    """The priming sample of a style, checked against the model's alphabet; None for
+    ``none`` (no priming: each line in a hand of its own)."""
+    if name.lower() == defaults.NO_STYLE:
+        return None
     style = find_style(name)
     bad = sorted({c for c in style.text if c not in alphabet})
     if bad:
@@ -168,6 +171,8 @@ def save_user_style(
         raise StyleError(
             f"style name {name!r}: use letters, digits, - and _, starting with a letter"
         )
+    if name.lower() == defaults.NO_STYLE:
+        raise StyleError(f"style name {name!r} is reserved (it means: no style)")
     path = user_dir() / f"{name}.json"
     if path.exists() and not overwrite:
         raise StyleError(f"a style named {name!r} exists already (use --overwrite to replace)")

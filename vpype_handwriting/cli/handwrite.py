@@ -131,9 +131,10 @@ def _read_text(text: str | None, file: str | None) -> str:
 @click.option(
     "--style",
     type=TextType(),
-    default=None,
-    help="Writer to imitate: a built-in number or a name added with "
-    "'vpype-handwriting styles add' (default: the model's own hand).",
+    default=defaults.STYLE,
+    help="Writer to imitate: a built-in number, a name added with "
+    "'vpype-handwriting styles add', or 'none' for a hand of its own on each line "
+    f"(default: {defaults.STYLE}).",
 )
 @click.option(
     "--unknown",
@@ -172,7 +173,7 @@ def handwrite(
     line_spacing: float,
     bias: float,
     seed: int | None,
-    style: str | None,
+    style: str,
     unknown: str,
     smooth: int,
     device: str,
@@ -222,7 +223,7 @@ def _writer(
     device: str,
     bias: float,
     seed: int | None,
-    style: str | None,
+    style: str,
     unknown: str,
 ) -> Handwriter:
     import numpy as np
@@ -241,13 +242,12 @@ def _writer(
         raise click.BadParameter(str(exc), param_hint="--weights") from None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--device") from None
-    if style is not None:
-        from ..styles import StyleError, load_style
+    from ..styles import StyleError, load_style
 
-        try:
-            writer.sample.prime = load_style(style, writer.alphabet)
-        except StyleError as exc:
-            raise click.BadParameter(str(exc), param_hint="--style") from None
+    try:
+        writer.sample.prime = load_style(style, writer.alphabet)
+    except StyleError as exc:
+        raise click.BadParameter(str(exc), param_hint="--style") from None
     return writer
 
 

@@ -104,8 +104,7 @@ def run_letters(
         writer = Handwriter.load(
             kw["weights"], kw["device"], sample=SampleOptions(bias=kw["bias"], seed=kw["seed"])
         )
-        if kw["style"]:
-            writer.sample.prime = load_style(kw["style"], writer.alphabet)
+        writer.sample.prime = load_style(kw["style"], writer.alphabet)
         rows, warnings = plan(
             template.read_text(encoding="utf-8"),
             out_pattern,
@@ -187,7 +186,12 @@ def run_letters(
     default=None,
     help="Write the address side of an envelope instead: DL, C4, C5, C6, 10 or WxH.",
 )
-@click.option("--style", default=None, help="Built-in style number or your style's name.")
+@click.option(
+    "--style",
+    default=defaults.STYLE,
+    show_default=True,
+    help="Built-in style number, your style's name, or 'none'.",
+)
 @bias_option
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(

@@ -178,9 +178,14 @@ def train(
 @weights_option
 @bias_option
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--style", default=None, help="Built-in style number or a user style name.")
+@click.option(
+    "--style",
+    default=defaults.STYLE,
+    show_default=True,
+    help="Built-in style number, a user style name, or 'none'.",
+)
 def inspect(
-    text: str, out: Path, weights: Path | None, bias: float, seed: int, style: str | None
+    text: str, out: Path, weights: Path | None, bias: float, seed: int, style: str
 ) -> None:
     """Draw the attention window and the mixture density of one written line.
 
@@ -192,10 +197,9 @@ def inspect(
 
     try:
         writer = Handwriter.load(weights, "cpu", sample=SampleOptions(bias=bias, seed=seed))
-        if style is not None:
-            from ..styles import load_style
+        from ..styles import load_style
 
-            writer.sample.prime = load_style(style, writer.alphabet)
+        writer.sample.prime = load_style(style, writer.alphabet)
         (line,) = writer.sample_texts([writer.prepare_text(text)])
         render_inspection(line, replay(writer.model, line, writer.sample.prime), out)
     except (ValueError, RuntimeError) as exc:
