@@ -5,7 +5,8 @@
    the median and the slowest (seeds differ in how many lines are resampled or re-wrapped),
    split into import + model load, sampling, and layout/strokes (the same steps timed
    in-process), with the child's peak memory.
-2. Characters per second of the batched sampler at 1, 8, 32 and 128 lines of ~40 characters.
+2. Characters per second of the batched sampler at 1, 8, 32 and 128 lines of ~40 characters
+   (default style, no retries).
 
     python benchmarks/sample_speed.py [--repeats 5] [--weights DIR]
 
@@ -64,11 +65,14 @@ def in_process(weights: Path | None) -> dict[str, float]:
     t0 = time.perf_counter()
     import vpype as vp
 
+    from vpype_handwriting import defaults
     from vpype_handwriting.layout import LayoutOptions
     from vpype_handwriting.sampling import SampleOptions
+    from vpype_handwriting.styles import load_style
     from vpype_handwriting.writer import Handwriter
 
     writer = Handwriter.load(weights, "cpu", sample=SampleOptions(seed=1))
+    writer.sample.prime = load_style(defaults.STYLE, writer.alphabet)  # as the command does
     t1 = time.perf_counter()
     sampling = 0.0
     inner = writer.sample_texts
@@ -97,14 +101,17 @@ def in_process(weights: Path | None) -> dict[str, float]:
 
 
 def chars_per_second(weights: Path | None) -> list[tuple[int, float]]:
+    from vpype_handwriting import defaults
     from vpype_handwriting.sampling import SampleOptions, sample_lines
+    from vpype_handwriting.styles import load_style
     from vpype_handwriting.writer import cached_model
 
     model = cached_model(None if weights is None else str(weights), "cpu")
+    prime = load_style(defaults.STYLE, model.config.alphabet)
     rows = []
     for n in (1, 8, 32, 128):
         t0 = time.perf_counter()
-        sample_lines(model, [LINE] * n, SampleOptions(seed=1, retries=0))
+        sample_lines(model, [LINE] * n, SampleOptions(seed=1, retries=0, prime=prime))
         rows.append((n, n * len(LINE) / (time.perf_counter() - t0)))
     return rows
 

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import math
+import shutil
 
 import numpy as np
+import pytest
 import torch
 
 from vpype_handwriting import alphabet as alpha
@@ -130,3 +132,32 @@ def test_step_matches_forward() -> None:
             torch.testing.assert_close(m.mu, mix.mu[:, t])
             torch.testing.assert_close(m.log_pi, mix.log_pi[:, t])
             torch.testing.assert_close(p, phi[:, t])
+
+
+def test_dropout_drops_whole_units_for_a_whole_line() -> None:
+    model = tiny_model(dropout=0.5).train()
+    out = model._drop(torch.ones(64, 30, 16))
+    assert torch.all(out == out[:, :1])  # the same units dropped at every step of a line
+    assert set(out.unique().tolist()) == {0.0, 2.0}  # kept units scaled by 1 / (1 - p)
+    assert 0.4 < (out == 0).float().mean() < 0.6
+    assert torch.equal(model.eval()._drop(torch.ones(2, 3, 16)), torch.ones(2, 3, 16))
+
+
+@pytest.mark.skipif(
+    not (shutil.which("c++") or shutil.which("g++")),
+    reason="torch.compile needs a C++ compiler",
+)
+def test_the_compiled_layer_step_computes_the_same_loss_and_gradients() -> None:
+    eager, compiled = tiny_model(seed=2), tiny_model(seed=2)
+    offsets, text = _batch(eager, ["ab", "hello", "xyz"], steps=20)
+    mask = torch.ones(3, 20)
+    eager, compiled = tiny_model(seed=2), tiny_model(seed=2)
+    compiled.compile_first_layer()
+    losses = []
+    for model in (eager, compiled):
+        loss = sequence_loss(model, offsets, mask, text)
+        loss.backward()
+        losses.append(loss)
+    torch.testing.assert_close(losses[0], losses[1], rtol=1e-5, atol=1e-4)
+    for a, b in zip(eager.parameters(), compiled.parameters()):
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-5)

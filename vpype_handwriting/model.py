@@ -73,14 +73,57 @@ class Window(nn.Module):
         self, h1: Tensor, kappa: Tensor, chars: Tensor, char_mask: Tensor, u: Tensor
     ) -> tuple[Tensor, Tensor, Tensor]:
         """Return (w_t, kappa_t, phi_t) for one step; chars is (B, U, V), u is (U,)."""
-        a_hat, b_hat, k_hat = self.proj(h1).clamp(-10.0, 10.0).chunk(3, dim=-1)
-        alpha, beta = a_hat.exp(), b_hat.exp()  # eqs. 48, 49
-        kappa = kappa + k_hat.exp() / self.kappa_scale  # eq. 50, scaled increments
-        # eq. 46: phi(t, u) = sum_k alpha_k exp(-beta_k (kappa_k - u)^2)
-        phi = alpha[:, :, None] * torch.exp(-beta[:, :, None] * (kappa[:, :, None] - u) ** 2)
-        phi = phi.sum(dim=1) * char_mask
-        w = torch.bmm(phi.unsqueeze(1), chars).squeeze(1)  # eq. 47
-        return w, kappa, phi
+        return window_step(
+            h1, kappa, self.proj.weight, self.proj.bias, chars, char_mask, u, self.kappa_scale
+        )
+
+
+def window_step(
+    h1: Tensor,
+    kappa: Tensor,
+    weight: Tensor,
+    bias: Tensor,
+    chars: Tensor,
+    char_mask: Tensor,
+    u: Tensor,
+    kappa_scale: float,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """The window of eqs. 46-51 for one step: (w_t, kappa_t, phi_t)."""
+    a_hat, b_hat, k_hat = F.linear(h1, weight, bias).clamp(-10.0, 10.0).chunk(3, dim=-1)
+    alpha, beta = a_hat.exp(), b_hat.exp()  # eqs. 48, 49
+    kappa = kappa + k_hat.exp() / kappa_scale  # eq. 50, scaled increments
+    # eq. 46: phi(t, u) = sum_k alpha_k exp(-beta_k (kappa_k - u)^2)
+    phi = alpha[:, :, None] * torch.exp(-beta[:, :, None] * (kappa[:, :, None] - u) ** 2)
+    phi = phi.sum(dim=1) * char_mask
+    w = torch.bmm(phi.unsqueeze(1), chars).squeeze(1)  # eq. 47
+    return w, kappa, phi
+
+
+def first_layer_step(
+    x_t: Tensor,
+    w: Tensor,
+    h1: Tensor,
+    c1: Tensor,
+    kappa: Tensor,
+    w_rec: Tensor,
+    proj_weight: Tensor,
+    proj_bias: Tensor,
+    chars: Tensor,
+    char_mask: Tensor,
+    u: Tensor,
+    kappa_scale: float,
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """LSTM 1 and the window for one training step: one function, so that
+    ``torch.compile`` can fuse its small operations. ``x_t`` is the step's projected pen
+    input, ``w_rec`` the weights of [w, h1] side by side (one matrix product, not two)."""
+    gates = x_t + F.linear(torch.cat([w, h1], -1), w_rec)
+    i, f, g, o = gates.chunk(4, dim=-1)
+    c1 = torch.sigmoid(f) * c1 + torch.sigmoid(i) * torch.tanh(g)
+    h1 = torch.sigmoid(o) * torch.tanh(c1)
+    w, kappa, phi = window_step(
+        h1, kappa, proj_weight, proj_bias, chars, char_mask, u, kappa_scale
+    )
+    return h1, c1, kappa, w, phi
 
 
 class HandwritingModel(nn.Module):
@@ -98,6 +141,12 @@ class HandwritingModel(nn.Module):
         self.register_buffer(
             "offset_std", torch.tensor(config.offset_std, dtype=torch.float32)
         )
+        self._first_step = first_layer_step
+
+    def compile_first_layer(self) -> None:
+        """Run layer 1 + window steps through ``torch.compile`` (training: ~20 s to compile,
+        then the ~30 small operations of a step run as a few fused kernels)."""
+        self._first_step = torch.compile(first_layer_step)
 
     def encode_chars(self, text: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """(B, U) indices → one-hot (B, U, V), mask (B, U) and positions u = 0..U-1."""
@@ -124,15 +173,15 @@ class HandwritingModel(nn.Module):
         x_part = F.linear(
             x, w_ih[:, :3], self.cell1.bias_ih + self.cell1.bias_hh
         )  # (B, T, 4H)
-        w_in, w_hh = w_ih[:, 3:], self.cell1.weight_hh
+        w_rec = torch.cat([w_ih[:, 3:], self.cell1.weight_hh], 1)
         h1, c1, kappa, w = state.h1, state.c1, state.kappa, state.w
+        proj, step = self.window.proj, self._first_step
         hs, ws, phis = [], [], []
         for x_t in x_part.unbind(1):  # unbind, not x_part[:, t]: O(T) backward, not O(T^2)
-            gates = x_t + F.linear(w, w_in) + F.linear(h1, w_hh)
-            i, f, g, o = gates.chunk(4, dim=-1)
-            c1 = torch.sigmoid(f) * c1 + torch.sigmoid(i) * torch.tanh(g)
-            h1 = torch.sigmoid(o) * torch.tanh(c1)
-            w, kappa, phi = self.window(h1, kappa, chars, mask, u)
+            h1, c1, kappa, w, phi = step(
+                x_t, w, h1, c1, kappa, w_rec, proj.weight, proj.bias, chars, mask, u,
+                self.config.kappa_scale,
+            )  # fmt: skip
             hs.append(h1)
             ws.append(w)
             phis.append(phi)
@@ -167,7 +216,13 @@ class HandwritingModel(nn.Module):
         return self.mixture(torch.cat([h1, h2, self._drop(h3)], -1), bias), state, phi
 
     def _drop(self, h: Tensor) -> Tensor:
-        return F.dropout(h, self.config.dropout, self.training) if self.config.dropout else h
+        """Dropout of whole units for a whole sequence (one mask per line for all its steps,
+        "variational" dropout, Gal and Ghahramani 2016): (B, T, H) → same shape."""
+        p = self.config.dropout
+        if not p or not self.training:
+            return h
+        keep = torch.empty(h.shape[0], 1, h.shape[2], device=h.device).bernoulli_(1 - p)
+        return h * (keep / (1 - p)).to(h.dtype)
 
     def step(
         self,

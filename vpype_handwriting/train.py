@@ -53,6 +53,7 @@ class TrainOptions:
     checkpoint_minutes: float = 10.0
     device: str = "cpu"
     bf16: bool = False
+    compile: bool = False  # torch.compile the layer-1 + window step (~20 s, then faster)
     seed: int = 0
     resume: bool = False
     init: Path | None = None  # start from committed weights when no checkpoint exists
@@ -190,6 +191,8 @@ class Trainer:
             cfg = self.model.config
             cfg.x_height, cfg.char_width = ink_calibration(train)
         self.model.to(self.device)
+        if opts.compile:
+            self.model.compile_first_layer()
 
     def _make_optimizer(self) -> None:
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.opts.lr)
