@@ -127,3 +127,30 @@ def test_a_style_sample_is_run_once_for_the_whole_batch() -> None:
     for ours, full in zip(engine.state.h + engine.state.c, state.h + state.c):
         np.testing.assert_allclose(ours, full, atol=1e-4)
     np.testing.assert_allclose(engine.state.w, state.w, atol=1e-4)
+
+
+def test_writing_works_without_torch_installed(tiny_weights, tmp_path) -> None:
+    """torch is an optional extra: handwrite, styles and inspect-free paths run without it,
+    and the commands that need it say so in one line."""
+    out = tmp_path / "out.svg"
+    block = "import sys; sys.modules['torch'] = None\n"  # import torch now fails
+    code = block + (
+        "from vpype_cli.cli import cli\n"
+        "try:\n"
+        f"    cli(['handwrite', '--weights', {str(tiny_weights)!r}, '--device', 'auto',"
+        f" '--style', 'none', 'Dear Tom', 'write', {str(out)!r}])\n"
+        "except SystemExit as e:\n"
+        "    assert not e.code, e.code\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
+    assert out.stat().st_size > 0
+    code = block + (
+        "from vpype_handwriting.cli.tools import cli\n"
+        f"cli(['train', '--data', {str(tmp_path)!r}, '--run-dir', {str(tmp_path)!r}])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        "Error: train needs PyTorch: pip install 'vpype-handwriting[torch]' "
+        "(or 'pip install torch')"
+    )

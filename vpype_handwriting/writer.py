@@ -43,7 +43,14 @@ def resolve_device(name: str) -> str:
     """``auto``: the GPU when torch sees one, else the CPU (numpy)."""
     if name == "cpu" or (name == "auto" and not _may_have_cuda()):
         return "cpu"
-    import torch
+    try:
+        import torch
+    except ImportError:
+        if name == "auto":
+            return "cpu"
+        raise ValueError(
+            f"--device {name} needs PyTorch: pip install 'vpype-handwriting[torch]'"
+        ) from None
 
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"

@@ -55,10 +55,11 @@ def styles_add(name: str, svg: Path, text: str, weights: Path | None, overwrite:
     Example: vpype-handwriting styles add mine --svg my-line.svg --text "the quick brown fox"
     """
     from .. import styles as st
-    from ..weights import WeightsError, load_weights
+    from ..config import ModelConfig
+    from ..weights import WeightsError, read_meta, shipped_weights
 
     try:
-        config = load_weights(weights).config
+        config = ModelConfig.from_dict(read_meta(weights or shipped_weights())["config"])
         offsets = st.sample_from_polylines(st.read_svg_polylines(svg), text, config)
         path = st.save_user_style(
             name, " ".join(text.split()), offsets, f"from {svg.name}", overwrite

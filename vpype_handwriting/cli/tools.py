@@ -16,6 +16,17 @@ def _fail(exc: Exception) -> None:
     raise click.ClickException(str(exc)) from None
 
 
+def require_torch(command: str) -> None:
+    """Training and evaluation need torch; writing does not (it is an optional extra)."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise click.ClickException(
+            f"{command} needs PyTorch: pip install 'vpype-handwriting[torch]' "
+            "(or 'pip install torch')"
+        ) from None
+
+
 weights_option = click.option(
     "--weights",
     type=click.Path(exists=True, path_type=Path),
@@ -157,6 +168,7 @@ def train(
 
     Example: vpype-handwriting train --bf16 --export weights --time-limit 150 --resume
     """
+    require_torch("train")
     from .. import iamondb
     from ..train import TrainOptions
     from ..train import train as run_training
@@ -229,6 +241,7 @@ def evaluate(
 
     Example: vpype-handwriting evaluate --weights weights
     """
+    require_torch("evaluate")
     from .. import iamondb
     from ..train import TrainOptions
     from ..train import evaluate as run_eval
