@@ -43,6 +43,20 @@ def test_batches_are_length_bucketed_and_fixed_by_seed_and_epoch() -> None:
     assert spread < np.ptp(lengths) / 2
 
 
+def test_lines_with_rare_characters_come_more_often() -> None:
+    from vpype_handwriting.train import rare_repeats
+
+    data = tiny_dataset(40)
+    data.texts[5] = "tea at 8"  # the only digit: rare
+    data.texts[9] = "Zzz"
+    repeats = rare_repeats(data, 3, rare_count=2)  # seen once: rare
+    assert np.flatnonzero(repeats == 3).tolist() == [5, 9] and repeats.sum() == 44
+    batches = epoch_batches(data, 8, 1, 3, repeats)
+    seen = np.bincount(np.concatenate(batches), minlength=40)
+    assert seen.tolist() == repeats.tolist()
+    assert rare_repeats(data, 1).tolist() == [1] * 40
+
+
 def test_resume_continues_bit_identically(tmp_path: Path) -> None:
     data = tiny_dataset()
     straight = Trainer(data, data, options(tmp_path / "a", epochs=2))

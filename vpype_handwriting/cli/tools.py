@@ -137,6 +137,13 @@ def prepare(source: Path, out: Path | None, keep_every: int) -> None:
 )
 @click.option("--bf16/--no-bf16", default=False, help="bf16 autocast (CPU with AVX512-BF16).")
 @click.option(
+    "--rare-repeat",
+    type=click.IntRange(1, 10),
+    default=1,
+    show_default=True,
+    help="Lines holding a rare character (digits, J, Q, X, Z, !, ...) come N times an epoch.",
+)
+@click.option(
     "--compile/--no-compile",
     "compile_step",
     default=False,
@@ -161,6 +168,7 @@ def train(
     checkpoint_minutes: float,
     device: str,
     bf16: bool,
+    rare_repeat: int,
     compile_step: bool,
     seed: int,
 ) -> None:
@@ -178,7 +186,7 @@ def train(
         lr_decay=lr_decay, clip=clip, dropout=dropout, epochs=epochs,
         time_limit=None if time_limit is None else 60 * time_limit,
         checkpoint_minutes=checkpoint_minutes, device=device, bf16=bf16, seed=seed,
-        compile=compile_step,
+        compile=compile_step, rare_repeat=rare_repeat,
         resume=resume, init=init,
     )  # fmt: skip
     try:
