@@ -3,14 +3,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from vpype_handwriting.sampling import (
+from vpype_handwriting.lines import (
     Prime,
     SampledLine,
-    SampleOptions,
     check_line,
-    sample_lines,
     trim_after_end,
+    trim_after_final_stop,
+    trim_prime_leftover,
 )
+from vpype_handwriting.sampling import SampleOptions, sample_lines
 
 from .conftest import tiny_config, tiny_model
 
@@ -134,17 +135,15 @@ def test_strokes_drawn_after_the_text_ended_are_dropped() -> None:
 
 
 def test_strokes_finishing_the_style_text_are_dropped() -> None:
-    from vpype_handwriting.sampling import _trim_prime_leftover
-
     offsets = np.tile([1.0, 0.0, 0.0], (30, 1))
     offsets[[9, 19, 29], 2] = 1
     phi = np.zeros((30, 8))  # prime "ab" + " " (lo = 3), then the new text
     phi[:10, 1] = 1  # still on the prime's 'b'
     phi[10:20, 3] = phi[20:, 4] = 1
-    kept, kept_phi = _trim_prime_leftover(offsets, phi, lo=3)
+    kept, kept_phi = trim_prime_leftover(offsets, phi, lo=3)
     assert len(kept) == 20 and len(kept_phi) == 20
     phi[:10, 1], phi[:10, 2] = 0, 1  # on the joining space: may be the first letter
-    assert len(_trim_prime_leftover(offsets, phi, lo=3)[0]) == 30
+    assert len(trim_prime_leftover(offsets, phi, lo=3)[0]) == 30
 
 
 def strokes_line(text: str, strokes: list[tuple[int, float, int]]) -> SampledLine:
@@ -161,8 +160,6 @@ def strokes_line(text: str, strokes: list[tuple[int, float, int]]) -> SampledLin
 
 
 def test_stray_marks_after_the_final_full_stop_are_dropped() -> None:
-    from vpype_handwriting.sampling import trim_after_final_stop
-
     # 'o', 'k' (with a small kick on '.'), the dot, then a hook drawn while moving to END
     line = strokes_line(
         "ok.", [(10, 3.0, 0), (10, 3.0, 1), (3, 1.3, 2), (3, 0.2, 2), (8, 3, 3)]
@@ -175,8 +172,6 @@ def test_stray_marks_after_the_final_full_stop_are_dropped() -> None:
 
 
 def test_a_doubled_question_mark_keeps_the_first() -> None:
-    from vpype_handwriting.sampling import trim_after_final_stop
-
     # 'a', '?' hook then dot, then a second hook and dot
     line = strokes_line(
         "a?", [(10, 3.0, 0), (9, 4.0, 1), (3, 0.2, 1), (9, 4.0, 2), (3, 0.2, 2)]

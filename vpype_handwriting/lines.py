@@ -1,0 +1,145 @@
+"""A sampled line, and what it must look like: the checks that send a line back to be
+written again, and the trims of strokes that are not part of its text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import ModelConfig
+
+
+@dataclass
+class Prime:
+    """A style sample: its pen offsets (n, 3) and its text, run through the net first."""
+
+    offsets: np.ndarray
+    text: str
+
+
+@dataclass
+class SampledLine:
+    """One written line: offsets (n, 3), its text, attention weights and any failure."""
+
+    text: str
+    offsets: np.ndarray
+    phi: np.ndarray  # (n, len(text) + 1) attention over the characters and END
+    failure: str | None = None
+    attempts: int = 1
+
+
+#: A character the window stays on for more than this many characters' worth of points is
+#: being scribbled over (IAM-OnDB's widest letters take about 2-3 times the mean).
+STUCK = 4.5
+#: Ink width per character, relative to the training data's median, that a line must keep.
+WIDTH_RANGE = (0.4, 2.0)
+
+
+def trim_after_end(line: SampledLine) -> SampledLine:
+    """Drop trailing strokes drawn while the window was wholly past the text (on END).
+
+    The stop rule waits for a pen lift with the window on END; a stroke started after the
+    last character was finished is a stray mark, not part of the text.
+    """
+    focus = line.phi.argmax(axis=1)
+    ends = np.flatnonzero(line.offsets[:, 2] > 0.5)
+    cut = len(line.offsets)
+    for k in range(len(ends) - 1, 0, -1):  # never the first stroke
+        start = ends[k - 1] + 1
+        if np.all(focus[start : ends[k] + 1] >= len(line.text)):
+            cut = start
+        else:
+            break
+    if cut == len(line.offsets):
+        return line
+    return SampledLine(
+        line.text, line.offsets[:cut], line.phi[:cut], line.failure, line.attempts
+    )
+
+
+#: Largest extent of the dot of a full stop, ? or !, in units of the ink's x-height.
+DOT_SIZE = 0.2
+
+
+def trim_after_final_stop(line: SampledLine, x_height: float) -> SampledLine:
+    """Drop strokes drawn after the dot of the ``.``, ``?`` or ``!`` that ends a line.
+
+    The window often still rests on the last character when the pen lifts after its dot,
+    so the stop rule lets the net go on and add a stray mark (a hook, a second dot or a
+    second ``?``) while it moves to END. The dot is the first stroke that the window spends
+    mostly on the last character or END and that is no bigger than :data:`DOT_SIZE` (for
+    ``?`` and ``!``: after a bigger such stroke, their body); nothing of the text follows.
+    """
+    text = line.text
+    if not text or text[-1] not in ".?!" or len(line.offsets) == 0:
+        return line
+    last = len(text) - 1
+    ends = np.flatnonzero(line.offsets[:, 2] > 0.5)
+    points = np.cumsum(line.offsets[:, :2], axis=0)
+    focus = line.phi.argmax(axis=1)
+    body_seen = text[-1] == "."
+    start = 0
+    for end in ends[:-1]:  # the last stroke has nothing after it
+        stroke = slice(start, end + 1)
+        start = end + 1
+        if np.bincount(focus[stroke], minlength=len(text) + 1).argmax() < last:
+            continue
+        if np.ptp(points[stroke], axis=0).max() > DOT_SIZE * x_height:
+            body_seen = True
+        elif body_seen:
+            cut = end + 1
+            return SampledLine(
+                text, line.offsets[:cut], line.phi[:cut], line.failure, line.attempts
+            )
+    return line
+
+
+def check_line(line: SampledLine, config: ModelConfig, hit_limit: bool) -> str | None:
+    """Why a sampled line looks broken, or None when it looks fine."""
+    kappa_scale = config.kappa_scale
+    n_chars = max(len(line.text), 1)
+    if hit_limit:
+        return "ran away (step limit reached before the text ended)"
+    per_char = len(line.offsets) / n_chars
+    if per_char < 0.35 * kappa_scale:
+        return f"too few points for its text ({per_char:.1f} per character)"
+    if per_char > 2.5 * kappa_scale:
+        return f"too many points for its text ({per_char:.1f} per character)"
+    if len(line.text.strip()) and line.phi.size:
+        share = line.phi / np.maximum(line.phi.sum(axis=1, keepdims=True), 1e-9)
+        seen = share.max(axis=0)[: len(line.text)]
+        letters = np.array([not c.isspace() for c in line.text])
+        skipped = np.flatnonzero((seen < 0.15) & letters)
+        if len(skipped):
+            return f"attention skipped character {skipped[0] + 1} ({line.text[skipped[0]]!r})"
+        dwell = np.bincount(line.phi.argmax(axis=1), minlength=len(line.text) + 1)
+        stuck = np.flatnonzero(dwell[: len(line.text)] > STUCK * kappa_scale)
+        if len(stuck):
+            u = stuck[0]
+            return f"attention stuck on character {u + 1} ({line.text[u]!r}): scribble"
+    points = np.cumsum(line.offsets[:, :2], axis=0)
+    width = np.ptp(points[:, 0]) if len(points) else 0.0
+    height = np.ptp(points[:, 1]) if len(points) else 0.0
+    if height > 2.0 * width + 30:
+        return "scribble (ink much taller than wide)"
+    ratio = width / n_chars / config.char_width if config.char_width > 0 else 1.0
+    if not WIDTH_RANGE[0] <= ratio <= WIDTH_RANGE[1]:  # human lines: 0.5-1.65 (0.1-99.9%)
+        return f"{ratio:.1f}x as wide per character as the training ink"
+    return None
+
+
+def trim_prime_leftover(
+    offsets: np.ndarray, phi: np.ndarray, lo: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Drop leading strokes drawn while the window was still inside the priming text
+    (before the space that joins it to the new text)."""
+    focus = phi.argmax(axis=1)
+    ends = np.flatnonzero(offsets[:, 2] > 0.5)
+    start = 0
+    for end in ends[:-1]:  # never the last stroke
+        if np.all(focus[start : end + 1] < lo - 1):
+            start = end + 1
+        else:
+            break
+    return offsets[start:], phi[start:]
