@@ -139,66 +139,86 @@ def make_engine(net: Any, seed: int | None) -> Engine:
     return TorchEngine(net, seed)
 
 
+class _Active:
+    """The rows still writing, in the engine's arrays, and what finished rows leave behind."""
+
+    def __init__(self, engine: Engine, ends: list[int], limit: int) -> None:
+        self.engine, batch = engine, len(ends)
+        self.rows = engine.array(range(batch))  # original index of each active row
+        self.end = engine.array(ends)  # index of each row's END
+        self.lengths = engine.array([limit] * batch)
+        self.done = self.lengths < 0
+        self.final_length = np.full(batch, limit, dtype=np.int64)
+        self.ran_away = np.ones(batch, dtype=bool)
+        self.segments: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.steps: list[Any] = []
+        self.phis: list[Any] = []
+
+    def record(self, t: int, x: Any, phi: Any) -> None:
+        """Keep step ``t``; Graves' stop rule: the window weighs END above every character
+        and the pen lifts."""
+        self.steps.append(x)
+        self.phis.append(phi)
+        finished = (phi.argmax(1) >= self.end) & (x[:, 2] > 0.5) & ~self.done
+        self.lengths = self.engine.xp.where(finished, t + 1, self.lengths)
+        self.done = self.done | finished
+
+    def flush(self) -> bool:
+        """Move the recorded steps to the host, let finished rows leave the batch; True
+        when no row is left."""
+        engine, xp = self.engine, self.engine.xp
+        rows, done = engine.numpy(self.rows), engine.numpy(self.done)
+        self.segments.append(
+            (rows, engine.numpy(xp.stack(self.steps, 1)), engine.numpy(xp.stack(self.phis, 1)))
+        )
+        self.steps, self.phis = [], []
+        self.final_length[rows[done]] = engine.numpy(self.lengths)[done]
+        self.ran_away[rows[done]] = False
+        if done.all():
+            return True
+        keep = engine.nonzero(~self.done)
+        engine.keep(keep)
+        self.rows, self.end = self.rows[keep], self.end[keep]
+        self.lengths, self.done = self.lengths[keep], self.done[keep]
+        return False
+
+
 def sample_batch(
     engine: Engine, config: ModelConfig, texts: Sequence[str], opts: SampleOptions
 ) -> list[tuple[SampledLine, bool]]:
     """Sample every text at once; returns each line with whether it hit the step limit."""
-    prefix = opts.prime.text + " " if opts.prime is not None else ""
-    batch = len(texts)
-    engine.begin(alpha.encode_batch([prefix + t for t in texts], config.alphabet), opts.prime)
-    xp = engine.xp
-    end = engine.array([len(prefix) + len(t) for t in texts])
-    limit = int(config.kappa_scale * opts.max_steps_per_char * (max(map(len, texts)) + 1))
-    rows = engine.array(range(batch))  # original index of each active row
-    lengths = engine.array([limit] * batch)
-    done = lengths < 0
-    final_length = np.full(batch, limit, dtype=np.int64)
-    ran_away = np.ones(batch, dtype=bool)
-    segments: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-    steps: list[Any] = []
-    phis: list[Any] = []
     from tqdm import tqdm
 
+    prefix = opts.prime.text + " " if opts.prime is not None else ""
+    engine.begin(alpha.encode_batch([prefix + t for t in texts], config.alphabet), opts.prime)
+    limit = int(config.kappa_scale * opts.max_steps_per_char * (max(map(len, texts)) + 1))
+    active = _Active(engine, [len(prefix) + len(t) for t in texts], limit)
     bar = tqdm(
-        total=batch,
+        total=len(texts),
         desc="writing",
         unit="line",
         leave=False,
         disable=None if opts.progress is None else not opts.progress,
     )
     for t in range(limit):
-        x, phi_t = engine.step(opts.bias)
-        steps.append(x)
-        phis.append(phi_t)
-        # Graves' stop rule: the window weighs END above every character, and the pen lifts.
-        finished = (phi_t.argmax(1) >= end) & (x[:, 2] > 0.5) & ~done
-        lengths = xp.where(finished, t + 1, lengths)
-        done = done | finished
+        active.record(t, *engine.step(opts.bias))
         if (t + 1) % 16 and t + 1 < limit:
             continue
-        n_done = int(done.sum())  # one host sync every 16 steps
+        n_done = int(active.done.sum())  # one host sync every 16 steps
         if n_done == 0 and t + 1 < limit:
             continue
         bar.update(n_done)
-        rows_np, done_np = engine.numpy(rows), engine.numpy(done)
-        segments.append(
-            (rows_np, engine.numpy(xp.stack(steps, 1)), engine.numpy(xp.stack(phis, 1)))
-        )
-        steps, phis = [], []
-        final_length[rows_np[done_np]] = engine.numpy(lengths)[done_np]
-        ran_away[rows_np[done_np]] = False
-        if n_done == len(rows_np):
+        if active.flush():
             break
-        keep = engine.nonzero(~done)  # finished lines leave the batch
-        engine.keep(keep)
-        rows, end, lengths, done = rows[keep], end[keep], lengths[keep], done[keep]
     bar.close()
     x_height = config.x_height
     if opts.prime is not None:  # a style writes at its own size
         from .styles import prime_calibration
 
         x_height = prime_calibration(opts.prime, config).x_height
-    return _assemble(texts, segments, final_length, ran_away, len(prefix), x_height)
+    return _assemble(
+        texts, active.segments, active.final_length, active.ran_away, len(prefix), x_height
+    )
 
 
 def _assemble(
