@@ -64,6 +64,17 @@ def test_size_is_the_x_height_whatever_the_text() -> None:
         assert strokes.x_height(lines[0].polylines) == pytest.approx(10.0, rel=0.05)
 
 
+def test_size_holds_when_the_net_writes_bigger_than_its_calibration() -> None:
+    """A style's sample can be bigger or smaller than what the net writes in its hand."""
+    text = "a line of plain words\nand another one"
+    wrong = Calibration(x_height=X_HEIGHT / 1.6, char_width=5.0 / 1.6)  # ink is 1.6x that
+    lines = layout_text(text, FakeSampler(), wrong, LayoutOptions(size=10.0))
+    for line in lines:
+        assert strokes.x_height(line.polylines) == pytest.approx(10.0, rel=0.05)
+    few = layout_text("ooo", FakeSampler(), wrong, LayoutOptions(size=10.0))  # 3 tops
+    assert strokes.x_height(few[0].polylines) == pytest.approx(16.0, rel=0.05)
+
+
 def test_lines_sit_on_evenly_spaced_baselines_with_paragraph_gaps() -> None:
     opts = LayoutOptions(size=4.0, position=(10.0, 50.0), line_spacing=1.5)
     lines = layout_text("one two\nthree\n\nfour", FakeSampler(), CALIB, opts)

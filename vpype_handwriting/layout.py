@@ -97,26 +97,44 @@ def word_of_strokes(line: SampledLine, polylines: list[np.ndarray]) -> list[int]
     return words
 
 
-def ink_line(
-    line: SampledLine, scale: float, smooth_iterations: int, size: float
-) -> WrittenLine:
-    """Sampled offsets → straightened polylines in caller units, baseline y = 0, left x = 0.
+def shape_line(line: SampledLine, smooth_iterations: int) -> WrittenLine:
+    """Sampled offsets → smoothed polylines with the baseline straightened to y = 0, still
+    in model units, with the word of each stroke."""
+    polylines = strokes.offsets_to_polylines(line.offsets)
+    words = word_of_strokes(line, polylines)
+    polylines = [strokes.smooth(p, smooth_iterations) for p in polylines]
+    polylines = strokes.straighten(polylines)  # on the smoothed ink: the baseline as drawn
+    return WrittenLine(line.text, polylines, words)
+
+
+def ink_line(shaped: WrittenLine, scale: float, size: float) -> WrittenLine:
+    """A shaped line in caller units, left x = 0.
 
     Points closer than 2% of the x-height are merged (no hairline jitter for the plotter),
     dots get a mark of 8% of the x-height, and points within 1% of the x-height of the
     simplified curve are dropped.
     """
-    polylines = strokes.offsets_to_polylines(line.offsets)
-    words = word_of_strokes(line, polylines)
-    polylines = [strokes.smooth(p, smooth_iterations) for p in polylines]
-    polylines = strokes.straighten(polylines)  # on the smoothed ink: the baseline as drawn
-    polylines = [p * scale for p in polylines]
+    polylines = [p * scale for p in shaped.polylines]
     polylines = strokes.mark_dots(strokes.drop_jitter(polylines, 0.02 * size), 0.08 * size)
     polylines = strokes.simplify(polylines, 0.01 * size)
     if polylines:
         left = min(float(p[:, 0].min()) for p in polylines)
         polylines = [p - [left, 0.0] for p in polylines]
-    return WrittenLine(line.text, polylines, words)
+    return WrittenLine(shaped.text, polylines, shaped.words)
+
+
+#: Letter tops a request needs before the x-height measured on its own ink sets the size.
+MIN_TOPS = 12
+
+
+def written_x_height(shaped: Sequence[WrittenLine], fallback: float) -> float:
+    """The x-height the network really wrote (model units): the median letter top of all
+    the lines, each above its own baseline. The net does not copy a style's size exactly
+    (style 8's sample: 4.3, its writing: 3.4), so --size is kept by measuring the ink;
+    ``fallback`` (the calibration) when there are too few letters to tell."""
+    tops = [strokes.letter_tops(line.polylines) for line in shaped if line.polylines]
+    tops = np.concatenate(tops) if tops else np.zeros(0)
+    return float(np.median(tops)) if len(tops) >= MIN_TOPS else fallback
 
 
 @dataclass
@@ -197,16 +215,19 @@ def layout_text(
         )
     if opts.align not in ("left", "center", "right"):
         raise LayoutError(f"align must be left, center or right, not {opts.align!r}")
-    scale = opts.size / calib.x_height
     texts = first_pass(text, calib, opts)
-    estimate = [FIRST_PASS_MARGIN * calib.char_width * scale] * len(texts)
+    scale = 0.0  # set from the first pass's ink
     inked: list[list[WrittenLine]] = [[] for _ in texts]
     todo = [(p, k) for p, lines in enumerate(texts) for k in range(len(lines))]
     for _ in range(WRAP_PASSES):
         sampled = sampler([texts[p][k] for p, k in todo]) if todo else []
-        for (p, k), line in zip(todo, sampled):
+        shaped = [shape_line(line, opts.smooth) for line in sampled]
+        if not scale:
+            scale = opts.size / written_x_height(shaped, calib.x_height)
+            estimate = [FIRST_PASS_MARGIN * calib.char_width * scale] * len(texts)
+        for (p, k), line in zip(todo, shaped):
             del inked[p][k:]
-            inked[p].append(ink_line(line, scale, opts.smooth, opts.size))
+            inked[p].append(ink_line(line, scale, opts.size))
         todo = []
         if not opts.wrap:
             break

@@ -115,14 +115,20 @@ def baseline(polylines: list[np.ndarray]) -> tuple[float, float]:
     return slope, intercept
 
 
-def x_height(polylines: list[np.ndarray]) -> float:
-    """Height of the lowercase body: median letter top above the baseline (ink units)."""
+def letter_tops(polylines: list[np.ndarray]) -> np.ndarray:
+    """Heights of the letter tops above the baseline (ink units): most are the lowercase
+    body, fewer are capitals and ascenders."""
     slope, intercept = baseline(polylines)
     tops = _extrema(polylines, lowest=False)
     if len(tops) == 0:
-        return 0.0
+        return np.zeros(0)
     above = intercept + slope * tops[:, 0] - tops[:, 1]
-    above = above[above > 0]
+    return above[above > 0]
+
+
+def x_height(polylines: list[np.ndarray]) -> float:
+    """Height of the lowercase body: median letter top above the baseline (ink units)."""
+    above = letter_tops(polylines)
     return float(np.median(above)) if len(above) else 0.0
 
 
