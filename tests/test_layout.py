@@ -71,8 +71,9 @@ def test_size_holds_when_the_net_writes_bigger_than_its_calibration() -> None:
     lines = layout_text(text, FakeSampler(), wrong, LayoutOptions(size=10.0))
     for line in lines:
         assert strokes.x_height(line.polylines) == pytest.approx(10.0, rel=0.05)
-    few = layout_text("ooo", FakeSampler(), wrong, LayoutOptions(size=10.0))  # 3 tops
-    assert strokes.x_height(few[0].polylines) == pytest.approx(16.0, rel=0.05)
+    for few in ("ooo", "OOOOOOOO"):  # 3 lowercase letters; capitals only
+        lines = layout_text(few, FakeSampler(), wrong, LayoutOptions(size=10.0))
+        assert strokes.x_height(lines[0].polylines) == pytest.approx(16.0, rel=0.05)
 
 
 def test_lines_sit_on_evenly_spaced_baselines_with_paragraph_gaps() -> None:

@@ -123,15 +123,18 @@ def ink_line(shaped: WrittenLine, scale: float, size: float) -> WrittenLine:
     return WrittenLine(shaped.text, polylines, shaped.words)
 
 
-#: Letter tops a request needs before the x-height measured on its own ink sets the size.
-MIN_TOPS = 12
+#: Lowercase letters and letter tops a request needs before the x-height measured on its
+#: own ink sets the size (capitals and digits alone would be measured as x-height).
+MIN_LOWERCASE, MIN_TOPS = 4, 6
 
 
 def written_x_height(shaped: Sequence[WrittenLine], fallback: float) -> float:
     """The x-height the network really wrote (model units): the median letter top of all
     the lines, each above its own baseline. The net does not copy a style's size exactly
     (style 8's sample: 4.3, its writing: 3.4), so --size is kept by measuring the ink;
-    ``fallback`` (the calibration) when there are too few letters to tell."""
+    ``fallback`` (the calibration) when there are too few lowercase letters to tell."""
+    if sum(c.islower() for line in shaped for c in line.text) < MIN_LOWERCASE:
+        return fallback
     tops = [strokes.letter_tops(line.polylines) for line in shaped if line.polylines]
     tops = np.concatenate(tops) if tops else np.zeros(0)
     return float(np.median(tops)) if len(tops) >= MIN_TOPS else fallback
