@@ -93,15 +93,10 @@ class NumpyEngine:
         offsets = np.asarray(prime.offsets, dtype=np.float32)
         k = 0
         while k < len(offsets):
-            if batch > 1:
-                after, phi = net.advance(x, one, state)
-                if phi[0, lo:].sum() > PRIME_SHARED * phi[0].sum():
-                    break  # the rows' own text comes into view: go on row by row
-                state = after
-            else:
-                state, _ = net.advance(x, one, state)
-            x = offsets[k][None]
-            k += 1
+            after, phi = net.advance(x, one, state)
+            if phi[0, lo:].sum() > PRIME_SHARED * phi[0].sum():
+                break  # the rows' own text comes into view: go on row by row
+            state, x, k = after, offsets[k][None], k + 1
         self.state = state.select(np.zeros(batch, dtype=np.int64))
         self.x = np.broadcast_to(x, (batch, 3))
         for point in offsets[k:]:
