@@ -17,6 +17,12 @@ class Prime:
     offsets: np.ndarray
     text: str
 
+    def inputs(self) -> np.ndarray:
+        """What the net reads while primed: a zero start point, then the sample (n + 1, 3);
+        its last row is the first input of the new text."""
+        zero = np.zeros((1, 3), dtype=np.float32)
+        return np.concatenate([zero, np.asarray(self.offsets, dtype=np.float32)])
+
 
 @dataclass
 class SampledLine:

@@ -296,9 +296,7 @@ def replay(
     text = Text.encode(
         alpha.encode_batch([prefix + line.text], net.config.alphabet), net.config.vocab
     )
-    start = np.zeros((1, 3), dtype=np.float32)
-    if prime is not None:
-        start = np.concatenate([start, np.asarray(prime.offsets, dtype=np.float32)])
+    start = prime.inputs() if prime is not None else np.zeros((1, 3), dtype=np.float32)
     inputs = np.concatenate([start, line.offsets[:-1].astype(np.float32)])
     state, heads = net.initial_state(1), []
     for k, point in enumerate(inputs):

@@ -46,8 +46,7 @@ class TorchEngine:
         self.state = model.initial_state(batch, device)
         self.x = torch.zeros(batch, 3, device=device)
         if prime is not None:  # run the style sample through the net, then continue
-            offsets = torch.from_numpy(np.asarray(prime.offsets, dtype=np.float32)).to(device)
-            inputs = torch.cat([torch.zeros(1, 3, device=device), offsets], dim=0)
+            inputs = torch.from_numpy(prime.inputs()).to(device)
             primed = inputs.unsqueeze(0).expand(batch, -1, -1).contiguous()
             _, self.state, _ = model(primed[:, :-1], text, self.state, self.encoded)
             self.x = primed[:, -1]

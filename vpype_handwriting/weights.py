@@ -105,8 +105,9 @@ def load_weights(
 
     from .model import HandwritingModel
 
+    path = shipped_weights() if path is None else Path(path)
     config, arrays = read_tensors(path)
-    weights, _ = _paths(shipped_weights() if path is None else Path(path))
+    weights, _ = _paths(path)
     model = HandwritingModel(config)
     try:
         model.load_state_dict({k: torch.from_numpy(v).float() for k, v in arrays.items()})
