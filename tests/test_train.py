@@ -162,3 +162,31 @@ def test_dropout_trains_only_and_resumes_exactly(tmp_path: Path) -> None:
     a, _, _ = model(x, text)
     b, _, _ = model(x, text)
     assert torch.equal(a.mu, b.mu)  # no dropout when sampling
+
+
+def test_bf16_probe_matches_what_autocast_can_run() -> None:
+    from vpype_handwriting.train import bf16_works
+
+    lstm = torch.nn.LSTM(3, 5, batch_first=True)
+    try:
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+            lstm(torch.zeros(2, 4, 3))
+        runs = True
+    except RuntimeError:  # AVX2-only CPUs: no oneDNN bf16 LSTM
+        runs = False
+    assert bf16_works("cpu") == runs
+
+
+def test_bf16_where_it_cannot_run_trains_in_fp32(tmp_path: Path, monkeypatch) -> None:
+    from vpype_handwriting import train as train_module
+
+    monkeypatch.setattr(train_module, "bf16_works", lambda device_type: False)
+    data = tiny_dataset()
+    runs = [
+        Trainer(data, data, options(tmp_path / name, max_batches=2, bf16=bf16))
+        for name, bf16 in (("fp32", False), ("bf16", True))
+    ]
+    for trainer in runs:
+        trainer.run()
+    for key, value in runs[0].model.state_dict().items():
+        torch.testing.assert_close(runs[1].model.state_dict()[key], value)

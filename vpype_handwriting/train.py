@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import logging
 import math
 import os
@@ -132,8 +133,24 @@ def make_batch(
     )
 
 
+@functools.cache
+def bf16_works(device_type: str) -> bool:
+    """Whether an LSTM runs under bf16 autocast on this device type (on a CPU, oneDNN's bf16
+    LSTM needs AVX-512: an AVX2-only CPU fails with "could not create a primitive
+    descriptor"). Warns once when it does not."""
+    lstm = torch.nn.LSTM(4, 4, batch_first=True).to(device_type)
+    try:
+        with torch.no_grad(), torch.autocast(device_type, dtype=torch.bfloat16):
+            lstm(torch.zeros(1, 2, 4, device=device_type))
+    except RuntimeError:
+        logger.warning("bf16 autocast does not run on this %s; using fp32", device_type)
+        return False
+    return True
+
+
 def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextManager:
-    if not bf16:
+    """bf16 autocast when asked for and the device runs it, else nothing."""
+    if not bf16 or not bf16_works(device.type):
         return contextlib.nullcontext()
     return torch.autocast(device.type, dtype=torch.bfloat16)
 

@@ -135,7 +135,7 @@ def prepare(source: Path, out: Path | None, keep_every: int) -> None:
 @click.option(
     "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True
 )
-@click.option("--bf16/--no-bf16", default=False, help="bf16 autocast (CPU with AVX512-BF16).")
+@click.option("--bf16/--no-bf16", default=False, help="bf16 autocast (a CPU with AVX-512, or a GPU; fp32 with a warning elsewhere).")
 @click.option(
     "--rare-repeat",
     type=click.IntRange(1, 10),
