@@ -190,3 +190,49 @@ def test_bf16_where_it_cannot_run_trains_in_fp32(tmp_path: Path, monkeypatch) ->
         trainer.run()
     for key, value in runs[0].model.state_dict().items():
         torch.testing.assert_close(runs[1].model.state_dict()[key], value)
+
+
+def test_augmentation_slants_and_stretches_each_line_but_keeps_pen_and_padding() -> None:
+    from vpype_handwriting.train import augment_lines, make_batch
+
+    data = tiny_dataset()
+    idx = np.arange(4)
+    plain, mask, _ = make_batch(data, idx, data.alphabet(), torch.device("cpu"))
+    rng = np.random.default_rng(5)
+    bent, mask2, _ = make_batch(
+        data, idx, data.alphabet(), torch.device("cpu"), (0.2, np.random.default_rng(5))
+    )
+    assert torch.equal(mask, mask2)
+    assert torch.equal(plain[:, :, 2], bent[:, :, 2])
+    assert torch.all(bent[mask == 0] == 0)
+    # each line is one affine map of its own: solve it from the points and check its range
+    shear = rng.uniform(-0.2, 0.2, 4)
+    sx, sy = np.exp(rng.uniform(-0.2, 0.2, 4)), np.exp(rng.uniform(-0.1, 0.1, 4))
+    p, b = plain.numpy(), bent.numpy()
+    for row in range(4):
+        np.testing.assert_allclose(
+            b[row, :, 0], sx[row] * (p[row, :, 0] - shear[row] * p[row, :, 1]), atol=1e-5
+        )
+        np.testing.assert_allclose(b[row, :, 1], sy[row] * p[row, :, 1], atol=1e-5)
+    assert len(set(np.round(shear, 6))) == 4  # a different slant for every line
+    same = p.copy()
+    augment_lines(same, 0.0, np.random.default_rng(0))
+    assert np.array_equal(same, p)
+
+
+def test_resume_with_augmentation_continues_bit_identically(tmp_path: Path) -> None:
+    data = tiny_dataset()
+    straight = Trainer(data, data, options(tmp_path / "a", epochs=2, augment=0.15))
+    straight.run()
+    first = Trainer(data, data, options(tmp_path / "b", epochs=2, augment=0.15, max_batches=3))
+    first.run()
+    resumed = Trainer(data, data, options(tmp_path / "b", epochs=2, augment=0.15, resume=True))
+    resumed.run()
+    plain = Trainer(data, data, options(tmp_path / "c", epochs=2))
+    plain.run()
+    for key, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key]), key
+    assert any(
+        not torch.equal(value, plain.model.state_dict()[key])
+        for key, value in straight.model.state_dict().items()
+    )

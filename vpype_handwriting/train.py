@@ -56,6 +56,7 @@ class TrainOptions:
     device: str = "cpu"
     bf16: bool = False
     rare_repeat: int = 1  # lines with a rare character come this many times an epoch
+    augment: float = 0.0  # strength of the random slant and stretch of each training line
     compile: bool = False  # torch.compile the layer-1 + window step (~20 s, then faster)
     seed: int = 0
     resume: bool = False
@@ -115,9 +116,14 @@ def epoch_batches(
 
 
 def make_batch(
-    data: Dataset, idx: np.ndarray, alphabet: str, device: torch.device
+    data: Dataset,
+    idx: np.ndarray,
+    alphabet: str,
+    device: torch.device,
+    augment: tuple[float, np.random.Generator] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Padded (offsets, mask, text) tensors for the lines ``idx``."""
+    """Padded (offsets, mask, text) tensors for the lines ``idx``, slanted and stretched by
+    :func:`augment_lines` when ``augment`` gives (strength, generator)."""
     lines = [data.line(i) for i in idx]
     t_max = max(len(line) for line in lines)
     offsets = np.zeros((len(lines), t_max, 3), np.float32)
@@ -125,6 +131,8 @@ def make_batch(
     for row, line in enumerate(lines):
         offsets[row, : len(line)] = line
         mask[row, : len(line)] = 1
+    if augment is not None:
+        augment_lines(offsets, *augment)
     text = alpha.encode_batch([data.texts[i] for i in idx], alphabet)
     return (
         torch.from_numpy(offsets).to(device),
@@ -146,6 +154,25 @@ def bf16_works(device_type: str) -> bool:
         logger.warning("bf16 autocast does not run on this %s; using fp32", device_type)
         return False
     return True
+
+
+def augment_lines(offsets: np.ndarray, strength: float, rng: np.random.Generator) -> None:
+    """Slant and stretch each line of a padded batch (B, T, 3) in place, one random affine
+    map per line: x' = a (x - k y), y' = b y with the shear k in ±strength and the stretches
+    a, b in exp(±strength), exp(±strength / 2). Pen bits and padding are untouched.
+
+    A repeated line (``--rare-repeat``) comes back with another slant and width each time,
+    so the net learns a shape for a rare character rather than one writer's few samples.
+    """
+    if strength <= 0:
+        return
+    batch = len(offsets)
+    shear = rng.uniform(-strength, strength, batch)[:, None]
+    stretch_x = np.exp(rng.uniform(-strength, strength, batch))[:, None]
+    stretch_y = np.exp(rng.uniform(-strength / 2, strength / 2, batch))[:, None]
+    dx, dy = offsets[:, :, 0].copy(), offsets[:, :, 1].copy()
+    offsets[:, :, 0] = stretch_x * (dx - shear * dy)
+    offsets[:, :, 1] = stretch_y * dy
 
 
 def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextManager:
@@ -295,9 +322,16 @@ class Trainer:
                     writer.writeheader()
                 writer.writerow(row)
 
+    def _augment(self) -> tuple[float, np.random.Generator] | None:
+        """The augmentation's strength and random numbers, fixed by (seed, epoch, batch) so
+        that a resumed run draws the same."""
+        if self.opts.augment <= 0:
+            return None
+        return self.opts.augment, np.random.default_rng([self.opts.seed, self.epoch, self.batch])
+
     def train_batch(self, idx: np.ndarray) -> float:
         offsets, mask, text = make_batch(
-            self.train_data, idx, self.model.config.alphabet, self.device
+            self.train_data, idx, self.model.config.alphabet, self.device, self._augment()
         )
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr()

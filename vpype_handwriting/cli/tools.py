@@ -135,13 +135,25 @@ def prepare(source: Path, out: Path | None, keep_every: int) -> None:
 @click.option(
     "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True
 )
-@click.option("--bf16/--no-bf16", default=False, help="bf16 autocast (a CPU with AVX-512, or a GPU; fp32 with a warning elsewhere).")
+@click.option(
+    "--bf16/--no-bf16",
+    default=False,
+    help="bf16 autocast (a CPU with AVX-512, or a GPU; fp32 with a warning elsewhere).",
+)
 @click.option(
     "--rare-repeat",
     type=click.IntRange(1, 10),
     default=1,
     show_default=True,
     help="Lines holding a rare character (digits, J, Q, X, Z, !, ...) come N times an epoch.",
+)
+@click.option(
+    "--augment",
+    type=click.FloatRange(0, 0.5),
+    default=0.0,
+    show_default=True,
+    help="Slant and stretch each training line at random by up to this much (shear, "
+    "log-stretch); 0 trains on the lines as written.",
 )
 @click.option(
     "--compile/--no-compile",
@@ -169,6 +181,7 @@ def train(
     device: str,
     bf16: bool,
     rare_repeat: int,
+    augment: float,
     compile_step: bool,
     seed: int,
 ) -> None:
@@ -186,7 +199,7 @@ def train(
         lr_decay=lr_decay, clip=clip, dropout=dropout, epochs=epochs,
         time_limit=None if time_limit is None else 60 * time_limit,
         checkpoint_minutes=checkpoint_minutes, device=device, bf16=bf16, seed=seed,
-        compile=compile_step, rare_repeat=rare_repeat,
+        compile=compile_step, rare_repeat=rare_repeat, augment=augment,
         resume=resume, init=init,
     )  # fmt: skip
     try:
