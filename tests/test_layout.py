@@ -178,3 +178,20 @@ def test_a_line_slightly_too_wide_is_shrunk_not_sampled_again() -> None:
         text, sampler, CALIB, LayoutOptions(size=3.0, wrap=width / (SHRINK_TOLERANCE + 0.05))
     )
     assert len(sampler.batches) == 2 and len(lines) == 2  # too wide: wrapped and resampled
+
+
+def test_lines_fill_the_wrap_when_the_net_writes_narrower_than_its_calibration() -> None:
+    text = " ".join(["pen", "ink", "tea", "cake"] * 12)
+    opts = LayoutOptions(size=3.0, wrap=150.0)
+    calibrated = FakeSampler()
+    exact = layout_text(text, calibrated, CALIB, opts)
+    assert len(calibrated.batches) == 1
+    sampler = FakeSampler()  # calibration 1.5x wider than the ink: first lines 2/3 full
+    lines = layout_text(text, sampler, Calibration(X_HEIGHT, 1.5 * CALIB.char_width), opts)
+    assert len(sampler.batches) == 2
+    assert len(sampler.batches[1]) < len(sampler.batches[0])  # wrapped again: fewer lines
+    assert len(lines) <= len(exact)
+    assert all(line.width <= opts.wrap for line in lines)
+    fill = min(line.width for line in lines[:-1])  # as full as with the right calibration
+    assert fill >= 0.95 * min(line.width for line in exact[:-1])
+    assert " ".join(line.text for line in lines) == text

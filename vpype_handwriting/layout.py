@@ -29,6 +29,10 @@ FIRST_PASS_MARGIN = 1.08
 #: A line at most this much wider than --wrap is shrunk to fit (invisible at 4 %) instead of
 #: re-wrapped and sampled again.
 SHRINK_TOLERANCE = 1.04
+#: When the first pass's ink is narrower than its estimate by more than this (the net writes
+#: narrower than the calibration said, as without a style), the paragraphs are wrapped again
+#: with the width measured on that ink and sampled again, so that lines fill --wrap.
+NARROW_TOLERANCE = 1.15
 
 
 class LayoutError(ValueError):
@@ -199,15 +203,48 @@ def first_pass(text: str, calib: Calibration, opts: LayoutOptions) -> list[list[
     return texts
 
 
+def _rewrap(texts: list[list[str]], p: int, k0: int, wrap: float, char_width: float):
+    """Wrap paragraph ``p`` again from its line ``k0``; the (paragraph, line) pairs to
+    sample again (none when the lines come out the same)."""
+    rest = " ".join(texts[p][k0:]).split()
+    lines = texts[p][:k0] + wrap_words(rest, wrap, char_width, MAX_CHARS)
+    while k0 < min(len(lines), len(texts[p])) and lines[k0] == texts[p][k0]:
+        k0 += 1
+    texts[p] = lines
+    return [(p, k) for k in range(k0, len(lines))]
+
+
+def _rewrap_narrow(
+    texts: list[list[str]], inked: list[list[WrittenLine]], estimate: list[float], wrap: float
+) -> list[tuple[int, int]]:
+    """After the first pass: when the ink is narrower per character than the estimate by more
+    than :data:`NARROW_TOLERANCE`, wrap the paragraphs again with the measured width (plus
+    the first pass's margin); the lines to sample again."""
+    lines = [line for para in inked for line in para]
+    chars = sum(len(line.text) for line in lines)
+    if not chars:
+        return []
+    measured = FIRST_PASS_MARGIN * sum(line.width for line in lines) / chars
+    if min(estimate) <= NARROW_TOLERANCE * measured:
+        return []
+    todo = []
+    for p in range(len(texts)):
+        estimate[p] = measured
+        if len(texts[p]) > 1:
+            todo += _rewrap(texts, p, 0, wrap, measured)
+    return todo
+
+
 def layout_text(
     text: str, sampler: Sampler, calib: Calibration, opts: LayoutOptions
 ) -> list[WrittenLine]:
     """Lay out ``text`` and write it; returns each written line with its placed polylines.
 
     All lines are sampled as one batch. With ``wrap``, lines are first wrapped by an
-    estimated character width, then measured; a paragraph with a line wider than ``wrap``
-    is wrapped again from that line with the width it really took, and those lines are
-    sampled again (one batch per pass).
+    estimated character width, then measured; when the ink came out much narrower than
+    estimated, every paragraph is wrapped again with the measured width; a paragraph with
+    a line wider than ``wrap`` is wrapped again from that line with the width it really
+    took. The lines that changed are sampled again (one batch per pass).
     """
     if opts.size <= 0:
         raise LayoutError(f"size must be positive, not {opts.size}")
@@ -225,7 +262,8 @@ def layout_text(
     for _ in range(WRAP_PASSES):
         sampled = sampler([texts[p][k] for p, k in todo]) if todo else []
         shaped = [shape_line(line, opts.smooth) for line in sampled]
-        if not scale:
+        first = not scale
+        if first:
             scale = opts.size / written_x_height(shaped, calib.x_height)
             estimate = [FIRST_PASS_MARGIN * calib.char_width * scale] * len(texts)
         for (p, k), line in zip(todo, shaped):
@@ -234,19 +272,21 @@ def layout_text(
         todo = []
         if not opts.wrap:
             break
+        if first:
+            todo = _rewrap_narrow(texts, inked, estimate, opts.wrap)
         for p, lines in enumerate(inked):
             wide = [
                 k for k, line in enumerate(lines) if line.width > opts.wrap * SHRINK_TOLERANCE
             ]
-            if not wide or all(len(texts[p][k].split()) == 1 for k in wide):
+            if any(q == p for q, _ in todo) or not wide:
+                continue
+            if all(len(texts[p][k].split()) == 1 for k in wide):
                 continue
             k0 = wide[0]
             estimate[p] = max(
                 estimate[p] * 1.03, *(lines[k].width / len(lines[k].text) for k in wide)
             )
-            rest = " ".join(texts[p][k0:]).split()
-            texts[p] = texts[p][:k0] + wrap_words(rest, opts.wrap, estimate[p], MAX_CHARS)
-            todo += [(p, k) for k in range(k0, len(texts[p]))]
+            todo += _rewrap(texts, p, k0, opts.wrap, estimate[p])
     flat: list[WrittenLine | None] = []
     last: list[bool] = []
     for lines in inked:
