@@ -13,7 +13,7 @@ from vpype_handwriting.lines import (
 )
 from vpype_handwriting.sampling import SampleOptions, sample_lines
 
-from .conftest import tiny_config, tiny_model
+from .conftest import as_numpy, tiny_config, tiny_model
 
 
 def window_bias(model, kappa_step: float, eos: float | None = None):
@@ -179,3 +179,31 @@ def test_a_doubled_question_mark_keeps_the_first() -> None:
     assert len(trim_after_final_stop(line, 4.0).offsets) == 22
     dot_first = strokes_line("a?", [(10, 3.0, 0), (3, 0.2, 1), (9, 4.0, 1)])  # no body yet
     assert len(trim_after_final_stop(dot_first, 4.0).offsets) == 22
+
+
+def test_a_busy_cpu_samples_with_one_blas_thread(monkeypatch) -> None:
+    from threadpoolctl import threadpool_info
+
+    from vpype_handwriting import sampling
+
+    def blas_threads() -> set[int]:
+        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+    seen: list[set[int]] = []
+    step = sampling.NumpyEngine.step
+
+    def spy(self, bias):
+        seen.append(blas_threads())
+        return step(self, bias)
+
+    monkeypatch.setattr(sampling.NumpyEngine, "step", spy)
+    net = as_numpy(tiny_model())
+    before = blas_threads()
+    monkeypatch.setattr(sampling, "cpu_busy", lambda: True)
+    busy = sample_lines(net, ["ink"], SampleOptions(seed=1))
+    assert seen and all(threads == {1} for threads in seen)
+    seen.clear()
+    monkeypatch.setattr(sampling, "cpu_busy", lambda: False)
+    idle = sample_lines(net, ["ink"], SampleOptions(seed=1))
+    assert seen and all(threads == before for threads in seen)
+    np.testing.assert_array_equal(busy[0].offsets, idle[0].offsets)  # same strokes either way

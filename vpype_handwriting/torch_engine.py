@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,6 +32,9 @@ def sample_mixture(mix: Mixture, gen: torch.Generator) -> torch.Tensor:
 
 class TorchEngine:
     xp = torch
+
+    def threads(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()  # torch manages its own threads
 
     def __init__(self, model: HandwritingModel, seed: int | None) -> None:
         self.model = model
