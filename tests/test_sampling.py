@@ -187,7 +187,9 @@ def test_a_busy_cpu_samples_with_one_blas_thread(monkeypatch) -> None:
     from vpype_handwriting import sampling
 
     def blas_threads() -> set[int]:
-        return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+        return {
+            pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"
+        }
 
     seen: list[set[int]] = []
     step = sampling.NumpyEngine.step

@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from vpype_handwriting import iamondb
-from vpype_handwriting.train import Trainer, TrainOptions, epoch_batches, train
+from vpype_handwriting.batches import epoch_batches
+from vpype_handwriting.train import Trainer, TrainOptions, train
 from vpype_handwriting.weights import load_weights, read_meta
 
 from .conftest import glyph_strokes
@@ -44,7 +45,7 @@ def test_batches_are_length_bucketed_and_fixed_by_seed_and_epoch() -> None:
 
 
 def test_lines_with_rare_characters_come_more_often() -> None:
-    from vpype_handwriting.train import rare_repeats
+    from vpype_handwriting.batches import rare_repeats
 
     data = tiny_dataset(40)
     data.texts[5] = "tea at 8"  # the only digit: rare
@@ -193,7 +194,7 @@ def test_bf16_where_it_cannot_run_trains_in_fp32(tmp_path: Path, monkeypatch) ->
 
 
 def test_augmentation_slants_and_stretches_each_line_but_keeps_pen_and_padding() -> None:
-    from vpype_handwriting.train import augment_lines, make_batch
+    from vpype_handwriting.batches import augment_lines, make_batch
 
     data = tiny_dataset()
     idx = np.arange(4)

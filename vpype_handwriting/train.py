@@ -15,7 +15,6 @@ import logging
 import math
 import os
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import alphabet as alpha
+from .batches import epoch_batches, make_batch, rare_repeats
 from .iamondb import Dataset, ink_calibration
 from .model import HandwritingModel, ModelConfig, sequence_loss
 from .weights import load_weights, read_meta, save_weights
@@ -86,61 +85,6 @@ def model_config_for(data: Dataset, hidden: int) -> ModelConfig:
     )
 
 
-#: Characters seen fewer times than this in the training texts are rare (digits, most
-#: punctuation, J K Q U V X Y Z, z: 1,426 of 11,414 lines hold one).
-RARE_COUNT = 200
-
-
-def rare_repeats(data: Dataset, repeat: int, rare_count: int = RARE_COUNT) -> np.ndarray:
-    """How often each line comes in an epoch: ``repeat`` times for a line holding a
-    character seen fewer than ``rare_count`` times, once for the others (IAM-OnDB has 38
-    eights and 7 capital Zs)."""
-    counts = Counter("".join(data.texts))
-    rare = {c for c, n in counts.items() if n < rare_count}
-    return np.array([repeat if rare & set(t) else 1 for t in data.texts], dtype=np.int64)
-
-
-def epoch_batches(
-    data: Dataset, batch_size: int, seed: int, epoch: int, repeats: np.ndarray | None = None
-) -> list[np.ndarray]:
-    """Length-bucketed batches in an order fixed by (seed, epoch); line i comes
-    ``repeats[i]`` times (once each by default)."""
-    rng = np.random.default_rng([seed, epoch])
-    pool = (
-        np.arange(len(data)) if repeats is None else np.repeat(np.arange(len(data)), repeats)
-    )
-    lengths = data.lengths()[pool].astype(np.float64)
-    order = pool[np.argsort(lengths * rng.uniform(0.9, 1.1, len(lengths)), kind="stable")]
-    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    return [batches[i] for i in rng.permutation(len(batches))]
-
-
-def make_batch(
-    data: Dataset,
-    idx: np.ndarray,
-    alphabet: str,
-    device: torch.device,
-    augment: tuple[float, np.random.Generator] | None = None,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Padded (offsets, mask, text) tensors for the lines ``idx``, slanted and stretched by
-    :func:`augment_lines` when ``augment`` gives (strength, generator)."""
-    lines = [data.line(i) for i in idx]
-    t_max = max(len(line) for line in lines)
-    offsets = np.zeros((len(lines), t_max, 3), np.float32)
-    mask = np.zeros((len(lines), t_max), np.float32)
-    for row, line in enumerate(lines):
-        offsets[row, : len(line)] = line
-        mask[row, : len(line)] = 1
-    if augment is not None:
-        augment_lines(offsets, *augment)
-    text = alpha.encode_batch([data.texts[i] for i in idx], alphabet)
-    return (
-        torch.from_numpy(offsets).to(device),
-        torch.from_numpy(mask).to(device),
-        torch.from_numpy(text).to(device),
-    )
-
-
 @functools.cache
 def bf16_works(device_type: str) -> bool:
     """Whether an LSTM runs under bf16 autocast on this device type (on a CPU, oneDNN's bf16
@@ -154,25 +98,6 @@ def bf16_works(device_type: str) -> bool:
         logger.warning("bf16 autocast does not run on this %s; using fp32", device_type)
         return False
     return True
-
-
-def augment_lines(offsets: np.ndarray, strength: float, rng: np.random.Generator) -> None:
-    """Slant and stretch each line of a padded batch (B, T, 3) in place, one random affine
-    map per line: x' = a (x - k y), y' = b y with the shear k in ±strength and the stretches
-    a, b in exp(±strength), exp(±strength / 2). Pen bits and padding are untouched.
-
-    A repeated line (``--rare-repeat``) comes back with another slant and width each time,
-    so the net learns a shape for a rare character rather than one writer's few samples.
-    """
-    if strength <= 0:
-        return
-    batch = len(offsets)
-    shear = rng.uniform(-strength, strength, batch)[:, None]
-    stretch_x = np.exp(rng.uniform(-strength, strength, batch))[:, None]
-    stretch_y = np.exp(rng.uniform(-strength / 2, strength / 2, batch))[:, None]
-    dx, dy = offsets[:, :, 0].copy(), offsets[:, :, 1].copy()
-    offsets[:, :, 0] = stretch_x * (dx - shear * dy)
-    offsets[:, :, 1] = stretch_y * dy
 
 
 def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextManager:
@@ -327,7 +252,9 @@ class Trainer:
         that a resumed run draws the same."""
         if self.opts.augment <= 0:
             return None
-        return self.opts.augment, np.random.default_rng([self.opts.seed, self.epoch, self.batch])
+        return self.opts.augment, np.random.default_rng(
+            [self.opts.seed, self.epoch, self.batch]
+        )
 
     def train_batch(self, idx: np.ndarray) -> float:
         offsets, mask, text = make_batch(
