@@ -235,6 +235,40 @@ def _rewrap_narrow(
     return todo
 
 
+def _rewrap_wide(
+    texts: list[list[str]],
+    inked: list[list[WrittenLine]],
+    estimate: list[float],
+    wrap: float,
+    skip: set[int],
+) -> list[tuple[int, int]]:
+    """Wrap each paragraph with a line wider than ``wrap`` (beyond the shrink tolerance)
+    again from that line, with the width per character it really took; the lines to sample
+    again. Paragraphs in ``skip`` are already being sampled again."""
+    todo = []
+    for p, lines in enumerate(inked):
+        wide = [k for k, line in enumerate(lines) if line.width > wrap * SHRINK_TOLERANCE]
+        if p in skip or not wide or all(len(texts[p][k].split()) == 1 for k in wide):
+            continue
+        estimate[p] = max(
+            estimate[p] * 1.03, *(lines[k].width / len(lines[k].text) for k in wide)
+        )
+        todo += _rewrap(texts, p, wide[0], wrap, estimate[p])
+    return todo
+
+
+def _check_options(opts: LayoutOptions) -> None:
+    if opts.size <= 0:
+        raise LayoutError(f"size must be positive, not {opts.size}")
+    if opts.wrap is not None and opts.wrap < 4 * opts.size:
+        raise LayoutError(
+            f"wrap width {opts.wrap:.3g} is too narrow for letters of "
+            f"x-height {opts.size:.3g} (need at least 4 x-heights)"
+        )
+    if opts.align not in ("left", "center", "right"):
+        raise LayoutError(f"align must be left, center or right, not {opts.align!r}")
+
+
 def layout_text(
     text: str, sampler: Sampler, calib: Calibration, opts: LayoutOptions
 ) -> list[WrittenLine]:
@@ -246,15 +280,7 @@ def layout_text(
     a line wider than ``wrap`` is wrapped again from that line with the width it really
     took. The lines that changed are sampled again (one batch per pass).
     """
-    if opts.size <= 0:
-        raise LayoutError(f"size must be positive, not {opts.size}")
-    if opts.wrap is not None and opts.wrap < 4 * opts.size:
-        raise LayoutError(
-            f"wrap width {opts.wrap:.3g} is too narrow for letters of "
-            f"x-height {opts.size:.3g} (need at least 4 x-heights)"
-        )
-    if opts.align not in ("left", "center", "right"):
-        raise LayoutError(f"align must be left, center or right, not {opts.align!r}")
+    _check_options(opts)
     texts = first_pass(text, calib, opts)
     scale = 0.0  # set from the first pass's ink
     inked: list[list[WrittenLine]] = [[] for _ in texts]
@@ -272,29 +298,16 @@ def layout_text(
         todo = []
         if not opts.wrap:
             break
-        if first:
-            todo = _rewrap_narrow(texts, inked, estimate, opts.wrap)
-        for p, lines in enumerate(inked):
-            wide = [
-                k for k, line in enumerate(lines) if line.width > opts.wrap * SHRINK_TOLERANCE
-            ]
-            if any(q == p for q, _ in todo) or not wide:
-                continue
-            if all(len(texts[p][k].split()) == 1 for k in wide):
-                continue
-            k0 = wide[0]
-            estimate[p] = max(
-                estimate[p] * 1.03, *(lines[k].width / len(lines[k].text) for k in wide)
-            )
-            todo += _rewrap(texts, p, k0, opts.wrap, estimate[p])
+        todo = _rewrap_narrow(texts, inked, estimate, opts.wrap) if first else []
+        todo += _rewrap_wide(texts, inked, estimate, opts.wrap, {p for p, _ in todo})
     flat: list[WrittenLine | None] = []
     last: list[bool] = []
     for lines in inked:
-        if not lines:
+        if not lines:  # an empty paragraph: a blank line
             flat.append(None)
             last.append(True)
         for k, line in enumerate(lines):
-            if opts.wrap and line.width > opts.wrap:
+            if opts.wrap is not None and line.width > opts.wrap:
                 line = _fit(line, opts.wrap)
             flat.append(line)
             last.append(k == len(lines) - 1)
