@@ -33,14 +33,14 @@ def sample_mixture(mix: Mixture, gen: torch.Generator) -> torch.Tensor:
 class TorchEngine:
     xp = torch
 
-    def threads(self) -> contextlib.AbstractContextManager:
-        return contextlib.nullcontext()  # torch manages its own threads
-
     def __init__(self, model: HandwritingModel, seed: int | None) -> None:
         self.model = model
         self.device = next(model.parameters()).device
         self.gen = torch.Generator(device=self.device)
         self.gen.manual_seed(seed if seed is not None else int(torch.seed() % 2**62))
+
+    def threads(self) -> contextlib.AbstractContextManager:
+        return contextlib.nullcontext()  # torch manages its own threads
 
     @torch.inference_mode()
     def begin(self, indices: np.ndarray, prime: Prime | None) -> None:
