@@ -73,3 +73,14 @@ def test_shipped_weights_load_and_describe_themselves() -> None:
     assert "non-commercial" in meta["data_terms"]
     model = load_weights(folder)
     assert model.config.x_height > 0
+
+
+def test_saved_weights_get_the_usual_file_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    save_weights(tiny_model(), tmp_path, {"epochs": 1})
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("model.safetensors", "model.json"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask, name

@@ -44,8 +44,13 @@ def _paths(path: Path) -> tuple[Path, Path]:
 
 
 def _atomic_write(path: Path, write: Any) -> None:
+    """Write through a temporary file and rename it over ``path``; the file gets the usual
+    permissions (safetensors creates it readable by its owner only)."""
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     os.replace(tmp, path)
 
 
