@@ -162,3 +162,21 @@ def test_the_compiled_layer_step_computes_the_same_loss_and_gradients() -> None:
     torch.testing.assert_close(losses[0], losses[1], rtol=1e-5, atol=1e-4)
     for a, b in zip(eager.parameters(), compiled.parameters()):
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_char_weight_counts_each_point_by_the_character_the_window_is_on() -> None:
+    from vpype_handwriting.model import focus_weight, point_nll
+
+    model = tiny_model()
+    x, text = _batch(model, ["ab"], steps=30)
+    nll, phi = point_nll(model, x, text)
+    assert sequence_loss(model, x, torch.ones(1, 30), text).item() == pytest_approx(
+        nll.sum().item()
+    )
+    char_weight = torch.ones(model.config.vocab)
+    char_weight[text[0, 1]] = 4.0  # the "b"
+    weighted = (nll * focus_weight(phi, text, char_weight)).sum()
+    on_b = phi.argmax(-1) == 1
+    assert on_b.any() and not on_b.all()
+    expected = nll.sum() + 3.0 * nll[on_b].sum()
+    assert weighted.item() == pytest_approx(expected.item())

@@ -237,3 +237,28 @@ def test_resume_with_augmentation_continues_bit_identically(tmp_path: Path) -> N
         not torch.equal(value, plain.model.state_dict()[key])
         for key, value in straight.model.state_dict().items()
     )
+
+
+def test_rare_weight_weighs_rare_characters_and_logs_the_plain_nll(tmp_path: Path) -> None:
+    from collections import Counter
+
+    from vpype_handwriting.batches import char_weights, make_batch
+    from vpype_handwriting.model import sequence_loss
+
+    data = tiny_dataset()
+    counts = Counter("".join(data.texts))
+    weights = char_weights(data, data.alphabet(), 3.0, rare_count=10)
+    assert weights[:2].tolist() == [1.0, 1.0]  # padding and END
+    for i, c in enumerate(data.alphabet()):
+        assert weights[i + 2] == (3.0 if counts[c] < 10 else 1.0), c
+    assert 1.0 in weights[2:] and 3.0 in weights[2:]
+    runs = {}
+    for w in (1.0, 3.0):
+        trainer = Trainer(data, data, options(tmp_path / str(w), rare_weight=w, max_batches=1))
+        idx = epoch_batches(data, 4, 0, 0)[0]
+        offsets, mask, text = make_batch(data, idx, data.alphabet(), torch.device("cpu"))
+        with torch.no_grad():
+            plain = float(sequence_loss(trainer.model, offsets, mask, text) / mask.sum())
+        assert trainer.train_batch(idx) == pytest.approx(plain, rel=1e-5)  # logged unweighted
+        runs[w] = trainer.model.state_dict()
+    assert any(not torch.equal(runs[1.0][k], runs[3.0][k]) for k in runs[1.0])

@@ -26,6 +26,17 @@ def rare_repeats(data: Dataset, repeat: int, rare_count: int = RARE_COUNT) -> np
     return np.array([repeat if rare & set(t) else 1 for t in data.texts], dtype=np.int64)
 
 
+def char_weights(data: Dataset, alphabet: str, weight: float, rare_count: int = RARE_COUNT):
+    """Loss weight of each character index (V,): ``weight`` for the characters seen fewer
+    than ``rare_count`` times in the training texts, 1 for the others, padding and END."""
+    counts = Counter("".join(data.texts))
+    out = torch.ones(len(alphabet) + 2)
+    for i, c in enumerate(alphabet):
+        if counts.get(c, 0) < rare_count:
+            out[i + 2] = weight
+    return out
+
+
 def epoch_batches(
     data: Dataset, batch_size: int, seed: int, epoch: int, repeats: np.ndarray | None = None
 ) -> list[np.ndarray]:

@@ -301,14 +301,26 @@ def log_likelihood(mix: Mixture, target: Tensor) -> Tensor:
     return log_points + log_eos
 
 
-def sequence_loss(
-    model: HandwritingModel, offsets: Tensor, mask: Tensor, text: Tensor
-) -> Tensor:
-    """Summed negative log likelihood over the valid points of a padded batch.
+def point_nll(model: HandwritingModel, offsets: Tensor, text: Tensor) -> tuple[Tensor, Tensor]:
+    """Negative log likelihood of each point (B, T) of a padded batch, and the window
+    weights phi (B, T, U) that wrote it.
 
     ``offsets`` (B, T, 3) are the targets; the inputs are the same offsets shifted right
     by one step behind a zero start point.
     """
     inputs = torch.cat([torch.zeros_like(offsets[:, :1]), offsets[:, :-1]], dim=1)
-    mix, _, _ = model(inputs, text)
-    return -(log_likelihood(mix, offsets) * mask).sum()
+    mix, _, phi = model(inputs, text)
+    return -log_likelihood(mix, offsets), phi
+
+
+def sequence_loss(
+    model: HandwritingModel, offsets: Tensor, mask: Tensor, text: Tensor
+) -> Tensor:
+    """Summed negative log likelihood over the valid points (``mask``) of a padded batch."""
+    return (point_nll(model, offsets, text)[0] * mask).sum()
+
+
+def focus_weight(phi: Tensor, text: Tensor, char_weight: Tensor) -> Tensor:
+    """The weight (B, T) of the character the window weighs most at each step, from
+    ``char_weight`` (V,) by character index (no gradient flows through the choice)."""
+    return char_weight[torch.gather(text, 1, phi.detach().argmax(-1))]

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from .batches import epoch_batches, make_batch, rare_repeats
+from .batches import char_weights, epoch_batches, make_batch, rare_repeats
 from .iamondb import Dataset, ink_calibration
-from .model import HandwritingModel, ModelConfig, sequence_loss
+from .model import HandwritingModel, ModelConfig, focus_weight, point_nll, sequence_loss
 from .weights import load_weights, read_meta, save_weights
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,7 @@ class TrainOptions:
     bf16: bool = False
     rare_repeat: int = 1  # lines with a rare character come this many times an epoch
     augment: float = 0.0  # strength of the random slant and stretch of each training line
+    rare_weight: float = 1.0  # loss weight of the points written on a rare character
     compile: bool = False  # torch.compile the layer-1 + window step (~20 s, then faster)
     seed: int = 0
     resume: bool = False
@@ -183,6 +184,10 @@ class Trainer:
             cfg = self.model.config
             cfg.x_height, cfg.char_width = ink_calibration(train)
         self.model.to(self.device)
+        self.char_weight = None
+        if opts.rare_weight != 1.0:
+            alphabet = self.model.config.alphabet
+            self.char_weight = char_weights(train, alphabet, opts.rare_weight).to(self.device)
         if opts.compile:
             self.model.compile_first_layer()
 
@@ -263,13 +268,17 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = self.lr()
         with autocast(self.device, self.opts.bf16):
-            loss = sequence_loss(self.model, offsets, mask, text) / mask.sum()
+            nll, phi = point_nll(self.model, offsets, text)
+            weight = mask
+            if self.char_weight is not None:  # rare characters' points count more
+                weight = mask * focus_weight(phi, text, self.char_weight)
+            loss = (nll * weight).sum() / mask.sum()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.opts.clip)
         self.optimizer.step()
         self.step += 1
-        return float(loss.detach())
+        return float((nll.detach() * mask).sum() / mask.sum())  # the plain NLL, for the log
 
     def run(self) -> None:
         """Train until ``epochs``, ``time_limit``, ``max_batches`` or SIGTERM/SIGINT."""

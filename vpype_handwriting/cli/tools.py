@@ -148,6 +148,14 @@ def prepare(source: Path, out: Path | None, keep_every: int) -> None:
     help="Lines holding a rare character (digits, J, Q, X, Z, !, ...) come N times an epoch.",
 )
 @click.option(
+    "--rare-weight",
+    type=click.FloatRange(1, 10),
+    default=1.0,
+    show_default=True,
+    help="Loss weight of the pen points written while the window is on a rare character "
+    "(the same characters as --rare-repeat).",
+)
+@click.option(
     "--augment",
     type=click.FloatRange(0, 0.5),
     default=0.0,
@@ -181,6 +189,7 @@ def train(
     device: str,
     bf16: bool,
     rare_repeat: int,
+    rare_weight: float,
     augment: float,
     compile_step: bool,
     seed: int,
@@ -199,7 +208,8 @@ def train(
         lr_decay=lr_decay, clip=clip, dropout=dropout, epochs=epochs,
         time_limit=None if time_limit is None else 60 * time_limit,
         checkpoint_minutes=checkpoint_minutes, device=device, bf16=bf16, seed=seed,
-        compile=compile_step, rare_repeat=rare_repeat, augment=augment,
+        compile=compile_step, rare_repeat=rare_repeat, rare_weight=rare_weight,
+        augment=augment,
         resume=resume, init=init,
     )  # fmt: skip
     try:
