@@ -191,6 +191,9 @@ def test_lines_fill_the_wrap_when_the_net_writes_narrower_than_its_calibration()
     assert len(sampler.batches) == 2
     assert len(sampler.batches[1]) < len(sampler.batches[0])  # wrapped again: fewer lines
     assert len(lines) <= len(exact)
+    bigger = FakeSampler()  # a style sample written bigger than the net writes, same shape
+    layout_text(text, bigger, Calibration(1.3 * X_HEIGHT, 1.3 * CALIB.char_width), opts)
+    assert len(bigger.batches) == 1  # the first pass was wrapped right: nothing again
     assert all(line.width <= opts.wrap for line in lines)
     fill = min(line.width for line in lines[:-1])  # as full as with the right calibration
     assert fill >= 0.95 * min(line.width for line in exact[:-1])

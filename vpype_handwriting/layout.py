@@ -190,9 +190,14 @@ def _fit(line: WrittenLine, width: float) -> WrittenLine:
     return WrittenLine(line.text, [p * factor for p in line.polylines], line.words)
 
 
+def first_char_width(calib: Calibration, opts: LayoutOptions) -> float:
+    """The width per character (caller units) that the first pass wraps with."""
+    return FIRST_PASS_MARGIN * calib.char_width * opts.size / calib.x_height
+
+
 def first_pass(text: str, calib: Calibration, opts: LayoutOptions) -> list[list[str]]:
     """The lines of each paragraph before any ink is measured (what is sampled first)."""
-    char_width = FIRST_PASS_MARGIN * calib.char_width * opts.size / calib.x_height
+    char_width = first_char_width(calib, opts)
     texts = []
     for paragraph in text.split("\n"):
         words = paragraph.split()
@@ -215,17 +220,22 @@ def _rewrap(texts: list[list[str]], p: int, k0: int, wrap: float, char_width: fl
 
 
 def _rewrap_narrow(
-    texts: list[list[str]], inked: list[list[WrittenLine]], estimate: list[float], wrap: float
+    texts: list[list[str]],
+    inked: list[list[WrittenLine]],
+    estimate: list[float],
+    wrap: float,
+    wrapped_with: float,
 ) -> list[tuple[int, int]]:
-    """After the first pass: when the ink is narrower per character than the estimate by more
-    than :data:`NARROW_TOLERANCE`, wrap the paragraphs again with the measured width (plus
-    the first pass's margin); the lines to sample again."""
+    """After the first pass, wrapped with ``wrapped_with`` per character: when the ink came
+    out narrower per character by more than :data:`NARROW_TOLERANCE`, wrap the paragraphs
+    again with the measured width (plus the first pass's margin); the lines to sample
+    again."""
     lines = [line for para in inked for line in para]
     chars = sum(len(line.text) for line in lines)
     if not chars:
         return []
     measured = FIRST_PASS_MARGIN * sum(line.width for line in lines) / chars
-    if min(estimate) <= NARROW_TOLERANCE * measured:
+    if wrapped_with <= NARROW_TOLERANCE * measured:
         return []
     todo = []
     for p in range(len(texts)):
@@ -298,7 +308,9 @@ def layout_text(
         todo = []
         if not opts.wrap:
             break
-        todo = _rewrap_narrow(texts, inked, estimate, opts.wrap) if first else []
+        if first:
+            wrapped_with = first_char_width(calib, opts)
+            todo = _rewrap_narrow(texts, inked, estimate, opts.wrap, wrapped_with)
         todo += _rewrap_wide(texts, inked, estimate, opts.wrap, {p for p, _ in todo})
     flat: list[WrittenLine | None] = []
     last: list[bool] = []
