@@ -220,22 +220,17 @@ def _rewrap(texts: list[list[str]], p: int, k0: int, wrap: float, char_width: fl
 
 
 def _rewrap_narrow(
-    texts: list[list[str]],
-    inked: list[list[WrittenLine]],
-    estimate: list[float],
-    wrap: float,
-    wrapped_with: float,
+    texts: list[list[str]], inked: list[list[WrittenLine]], estimate: list[float], wrap: float
 ) -> list[tuple[int, int]]:
-    """After the first pass, wrapped with ``wrapped_with`` per character: when the ink came
-    out narrower per character by more than :data:`NARROW_TOLERANCE`, wrap the paragraphs
-    again with the measured width (plus the first pass's margin); the lines to sample
-    again."""
+    """After the first pass, wrapped with ``estimate`` per character: when the ink came out
+    narrower per character by more than :data:`NARROW_TOLERANCE`, wrap the paragraphs again
+    with the measured width (plus the first pass's margin); the lines to sample again."""
     lines = [line for para in inked for line in para]
     chars = sum(len(line.text) for line in lines)
     if not chars:
         return []
     measured = FIRST_PASS_MARGIN * sum(line.width for line in lines) / chars
-    if wrapped_with <= NARROW_TOLERANCE * measured:
+    if min(estimate) <= NARROW_TOLERANCE * measured:
         return []
     todo = []
     for p in range(len(texts)):
@@ -299,9 +294,9 @@ def layout_text(
         sampled = sampler([texts[p][k] for p, k in todo]) if todo else []
         shaped = [shape_line(line, opts.smooth) for line in sampled]
         first = not scale
-        if first:
+        if first:  # the width per character each paragraph was wrapped with
             scale = opts.size / written_x_height(shaped, calib.x_height)
-            estimate = [FIRST_PASS_MARGIN * calib.char_width * scale] * len(texts)
+            estimate = [first_char_width(calib, opts)] * len(texts)
         for (p, k), line in zip(todo, shaped):
             del inked[p][k:]
             inked[p].append(ink_line(line, scale, opts.size))
@@ -309,8 +304,7 @@ def layout_text(
         if not opts.wrap:
             break
         if first:
-            wrapped_with = first_char_width(calib, opts)
-            todo = _rewrap_narrow(texts, inked, estimate, opts.wrap, wrapped_with)
+            todo = _rewrap_narrow(texts, inked, estimate, opts.wrap)
         todo += _rewrap_wide(texts, inked, estimate, opts.wrap, {p for p, _ in todo})
     flat: list[WrittenLine | None] = []
     last: list[bool] = []
