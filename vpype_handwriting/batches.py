@@ -17,22 +17,27 @@ from .iamondb import Dataset
 RARE_COUNT = 200
 
 
-def rare_repeats(data: Dataset, repeat: int, rare_count: int = RARE_COUNT) -> np.ndarray:
-    """How often each line comes in an epoch: ``repeat`` times for a line holding a
-    character seen fewer than ``rare_count`` times, once for the others (IAM-OnDB has 38
+def rare_chars(data: Dataset, rare_count: int = RARE_COUNT) -> set[str]:
+    """The characters seen fewer than ``rare_count`` times in the texts (IAM-OnDB has 38
     eights and 7 capital Zs)."""
     counts = Counter("".join(data.texts))
-    rare = {c for c, n in counts.items() if n < rare_count}
+    return {c for c, n in counts.items() if n < rare_count}
+
+
+def rare_repeats(data: Dataset, repeat: int, rare_count: int = RARE_COUNT) -> np.ndarray:
+    """How often each line comes in an epoch: ``repeat`` times for a line holding a rare
+    character (:func:`rare_chars`), once for the others."""
+    rare = rare_chars(data, rare_count)
     return np.array([repeat if rare & set(t) else 1 for t in data.texts], dtype=np.int64)
 
 
 def char_weights(data: Dataset, alphabet: str, weight: float, rare_count: int = RARE_COUNT):
-    """Loss weight of each character index (V,): ``weight`` for the characters seen fewer
-    than ``rare_count`` times in the training texts, 1 for the others, padding and END."""
-    counts = Counter("".join(data.texts))
+    """Loss weight of each character index (V,): ``weight`` for the rare characters
+    (:func:`rare_chars`), 1 for the others, padding and END."""
+    rare = rare_chars(data, rare_count)
     out = torch.ones(len(alphabet) + 2)
     for i, c in enumerate(alphabet):
-        if counts.get(c, 0) < rare_count:
+        if c in rare:
             out[i + 2] = weight
     return out
 
