@@ -58,19 +58,32 @@ def test_lines_with_rare_characters_come_more_often() -> None:
     assert rare_repeats(data, 1).tolist() == [1] * 40
 
 
-def test_resume_continues_bit_identically(tmp_path: Path) -> None:
+def straight_and_resumed(
+    tmp_path: Path, stop_after: int, resume_kw: dict | None = None, **kw
+) -> tuple[Trainer, Trainer]:
+    """Two epochs run straight, and the same run stopped after ``stop_after`` batches and
+    resumed from its checkpoint (with ``resume_kw`` as the resumed run's options, default
+    the same as the first's)."""
     data = tiny_dataset()
-    straight = Trainer(data, data, options(tmp_path / "a", epochs=2))
+    straight = Trainer(data, data, options(tmp_path / "a", epochs=2, **kw))
     straight.run()
-    first = Trainer(data, data, options(tmp_path / "b", epochs=2, max_batches=4))
+    first = Trainer(
+        data, data, options(tmp_path / "b", epochs=2, max_batches=stop_after, **kw)
+    )
     first.run()
-    assert (first.epoch, first.batch) == (1, 1)  # stopped mid-epoch, checkpoint written
-    resumed = Trainer(data, data, options(tmp_path / "b", epochs=2, resume=True))
-    assert resumed.step == 4
+    assert first.step == stop_after  # stopped mid-run, checkpoint written
+    resume_kw = kw if resume_kw is None else resume_kw
+    resumed = Trainer(data, data, options(tmp_path / "b", epochs=2, resume=True, **resume_kw))
+    assert resumed.step == stop_after
     resumed.run()
     assert resumed.step == straight.step
     for key, value in straight.model.state_dict().items():
         assert torch.equal(value, resumed.model.state_dict()[key]), key
+    return straight, resumed
+
+
+def test_resume_continues_bit_identically(tmp_path: Path) -> None:
+    straight, resumed = straight_and_resumed(tmp_path, stop_after=4)
     for a, b in zip(straight.optimizer.state.values(), resumed.optimizer.state.values()):
         assert torch.equal(a["exp_avg"], b["exp_avg"])
 
@@ -147,16 +160,8 @@ def test_only_improved_weights_are_exported(tmp_path: Path, monkeypatch) -> None
 
 
 def test_dropout_trains_only_and_resumes_exactly(tmp_path: Path) -> None:
-    data = tiny_dataset()
-    straight = Trainer(data, data, options(tmp_path / "a", epochs=2, dropout=0.3))
-    straight.run()
-    first = Trainer(data, data, options(tmp_path / "b", epochs=2, dropout=0.3, max_batches=4))
-    first.run()
-    resumed = Trainer(data, data, options(tmp_path / "b", epochs=2, resume=True))
+    _, resumed = straight_and_resumed(tmp_path, 4, resume_kw={}, dropout=0.3)
     assert resumed.model.config.dropout == 0.3  # kept from the checkpoint
-    resumed.run()
-    for key, value in straight.model.state_dict().items():
-        assert torch.equal(value, resumed.model.state_dict()[key]), key
     model = resumed.model.eval()
     x = torch.randn(1, 5, 3)
     text = torch.tensor([[5, 6, 1]])
@@ -222,17 +227,10 @@ def test_augmentation_slants_and_stretches_each_line_but_keeps_pen_and_padding()
 
 
 def test_resume_with_augmentation_continues_bit_identically(tmp_path: Path) -> None:
+    straight, _ = straight_and_resumed(tmp_path, 3, augment=0.15)
     data = tiny_dataset()
-    straight = Trainer(data, data, options(tmp_path / "a", epochs=2, augment=0.15))
-    straight.run()
-    first = Trainer(data, data, options(tmp_path / "b", epochs=2, augment=0.15, max_batches=3))
-    first.run()
-    resumed = Trainer(data, data, options(tmp_path / "b", epochs=2, augment=0.15, resume=True))
-    resumed.run()
     plain = Trainer(data, data, options(tmp_path / "c", epochs=2))
     plain.run()
-    for key, value in straight.model.state_dict().items():
-        assert torch.equal(value, resumed.model.state_dict()[key]), key
     assert any(
         not torch.equal(value, plain.model.state_dict()[key])
         for key, value in straight.model.state_dict().items()
