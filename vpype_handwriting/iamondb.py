@@ -245,6 +245,16 @@ class Dataset:
             offsets, starts, [self.texts[i] for i in idx], [self.forms[i] for i in idx]
         )
 
+    def concat(self, other: Dataset) -> Dataset:
+        """The lines of ``self`` followed by those of ``other``."""
+        starts = np.concatenate([self.starts, other.starts[1:] + self.starts[-1]])
+        return Dataset(
+            np.vstack([self.offsets, other.offsets]),
+            starts.astype(np.int64),
+            self.texts + other.texts,
+            self.forms + other.forms,
+        )
+
     def split(self) -> tuple[Dataset, Dataset]:
         """(train, validation), split by form with :func:`is_validation`."""
         val = np.array([is_validation(f) for f in self.forms], dtype=bool)

@@ -57,6 +57,7 @@ class TrainOptions:
     rare_repeat: int = 1  # lines with a rare character come this many times an epoch
     augment: float = 0.0  # strength of the random slant and stretch of each training line
     rare_weight: float = 1.0  # loss weight of the points written on a rare character
+    extra: Path | None = None  # synthetic lines (splice.py) added to the training set
     compile: bool = False  # torch.compile the layer-1 + window step (~20 s, then faster)
     seed: int = 0
     resume: bool = False
@@ -156,9 +157,14 @@ class _StopRequest:
 class Trainer:
     """Holds the model, optimizer and counters of one run; see :func:`train`."""
 
-    def __init__(self, train: Dataset, val: Dataset, opts: TrainOptions) -> None:
+    def __init__(
+        self, train: Dataset, val: Dataset, opts: TrainOptions, extra: Dataset | None = None
+    ) -> None:
         self.train_data, self.val_data, self.opts = train, val, opts
         self.repeats = rare_repeats(train, opts.rare_repeat)
+        if extra is not None:  # synthetic lines: once an epoch each, never validated on
+            self.train_data = train.concat(extra)
+            self.repeats = np.concatenate([self.repeats, np.ones(len(extra), np.int64)])
         self.device = pick_device(opts.device)
         self.ckpt_path = Path(opts.run_dir) / "checkpoint.pt"
         self.epoch = self.batch = self.step = 0
@@ -372,6 +378,10 @@ def train(data_path: Path, opts: TrainOptions) -> Trainer:
     data = Dataset.load(data_path)
     train_set, val_set = data.split()
     logger.info("%d training lines, %d validation lines", len(train_set), len(val_set))
-    trainer = Trainer(train_set, val_set, opts)
+    extra = None
+    if opts.extra is not None:
+        extra = Dataset.load(opts.extra)
+        logger.info("%d synthetic lines from %s", len(extra), opts.extra)
+    trainer = Trainer(train_set, val_set, opts, extra)
     trainer.run()
     return trainer

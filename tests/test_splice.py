@@ -1,0 +1,148 @@
+"""Synthetic number lines spliced from real ink (splice.py)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vpype_handwriting import iamondb, splice
+from vpype_handwriting.iamondb import points_to_offsets
+
+from .conftest import tiny_model
+
+
+def line(xs: list[tuple[float, float]], chars: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets of one stroke per (left, right) span (a 5-point zigzag) and the aligned
+    character index of each point (one per stroke)."""
+    points, aligned = [], []
+    for (left, right), char in zip(xs, chars):
+        stroke = np.zeros((5, 3))
+        stroke[:, 0] = np.linspace(left, right, 5)
+        stroke[:, 1] = [0, 3, 0, 3, 0]
+        stroke[-1, 2] = 1
+        points.append(stroke)
+        aligned += [char] * 5
+    return points_to_offsets(np.vstack(points)).astype(np.float32), np.array(aligned)
+
+
+def test_a_line_is_cut_where_the_pen_lifts_between_characters() -> None:
+    offsets, chars = line([(0, 10), (12, 20), (30, 40)], [0, 1, 3])
+    units = splice.cut_units(offsets, "ab c", chars, "f")
+    assert [u.text for u in units] == ["a", "b", "c"]
+    assert [u.space_before for u in units] == [False, False, True]
+    assert [u.gap_before for u in units] == pytest.approx([0, 2, 10])
+    assert [u.width for u in units] == pytest.approx([10, 8, 10])
+    assert all(u.points[:, 0].min() == 0 for u in units)  # each unit starts at x = 0
+
+
+def test_no_cut_splits_a_character_or_skips_an_inkless_one() -> None:
+    # stroke 2 goes back to "b" (an i-dot written late): a, b stay together
+    offsets, chars = line([(0, 10), (12, 20), (5, 6), (30, 40)], [0, 1, 0, 3])
+    assert [u.text for u in splice.cut_units(offsets, "ab c", chars, "f")] == ["ab", "c"]
+    # "b" has no ink of its own: cutting between "a" and "c" would lose it
+    offsets, chars = line([(0, 10), (12, 20)], [0, 2])
+    assert [u.text for u in splice.cut_units(offsets, "abc", chars, "f")] == ["abc"]
+
+
+def pools() -> splice.Pools:
+    """Units of two writers, one stroke per character, so ink can be counted against text."""
+    lines = []
+    for form, text in [
+        ("w1", "tea and 12: cake"),
+        ("w1", "ink pen 3 4,"),
+        ("w1", "dear tom 5.6/(7)-"),
+        ("w2", "yes 890 nine"),
+    ]:
+        spans, chars, x = [], [], 0.0
+        for i, ch in enumerate(text):
+            if ch != " ":
+                spans.append((x, x + 4))
+                chars.append(i)
+            x += 6
+        offsets, aligned = line(spans, chars)
+        lines.append(splice.cut_units(offsets, text, aligned, form))
+    return splice.Pools.build(lines)
+
+
+def test_numbers_are_taken_whole_as_written_and_marks_alone() -> None:
+    numbers = {
+        f: {"".join(u.text for u in g) for g in gs} for f, gs in pools().numbers.items()
+    }
+    # "12:" and "4," give their digits; "5.6/(7)-" is no number as written
+    assert numbers == {"w1": {"12", "3", "4"}, "w2": {"890"}}
+    assert set(pools().marks) == set(":,./()-")
+    assert {"tea", "cake", "dear"} <= {"".join(u.text for u in g) for g in pools().words["w1"]}
+
+
+def test_composed_lines_hold_a_number_between_words_and_ink_for_every_character() -> None:
+    rng = np.random.default_rng(0)
+    made = [m for m in (splice.compose(pools(), rng) for _ in range(200)) if m is not None]
+    assert len(made) > 100
+    words = {"tea", "and", "cake", "ink", "pen", "dear", "tom", "yes", "nine"}
+    for offsets, text in made:
+        assert re.search(r"\d", text), text
+        for word in re.findall(r"[a-z]+", text):
+            assert word in words, text
+        strokes = int(offsets[:, 2].sum())
+        assert strokes == len(text.replace(" ", "")), text  # one stroke per character
+        assert offsets[:, :2].any() and np.isfinite(offsets).all()
+    texts = [t for _, t in made]
+    assert any(re.search(r"\d:\d\d", t) for t in texts)  # times, which IAM-OnDB lacks
+    assert any(re.search(r"\d \d{3} \d", t) for t in texts)  # phone numbers
+
+
+def test_synthesize_writes_lines_the_trainer_takes(tmp_path: Path, monkeypatch) -> None:
+    from vpype_handwriting.train import Trainer, TrainOptions
+
+    data = iamondb.Dataset.load(_save_plain(tmp_path))
+    model = tiny_model()
+
+    def fake_align(model, data, idx, batch_size=32):  # one char per stroke, in order
+        out = []
+        for i in idx:
+            ends = np.flatnonzero(data.line(i)[:, 2] > 0.5)
+            text_pos = [k for k, c in enumerate(data.texts[i]) if c != " "]
+            stroke = np.searchsorted(ends, np.arange(len(data.line(i))))
+            out.append(np.array(text_pos)[stroke])
+        return out
+
+    monkeypatch.setattr(splice, "align", fake_align)
+    made = splice.synthesize(model, data, 20, seed=1)
+    assert len(made) == 20 and all(re.search(r"\d", t) for t in made.texts)
+    made.save(tmp_path / "synth.npz")
+    extra = iamondb.Dataset.load(tmp_path / "synth.npz")
+    opts = TrainOptions(run_dir=tmp_path / "run", hidden=8, batch_size=8, rare_repeat=3)
+    trainer = Trainer(data, data, opts, extra)
+    assert len(trainer.train_data) == len(data) + 20
+    assert trainer.repeats[len(data) :].tolist() == [1] * 20  # synthetic: once an epoch
+
+
+def _save_plain(tmp_path: Path) -> Path:
+    """Lines of one stroke per character (so the fake alignment above is exact)."""
+    texts = ["tea and 12 cake", "ink pen 34", "dear tom 56", "yes 7:8 nine", "cake tea 90"]
+    parts = []
+    for text in texts:
+        spans = [(6.0 * i, 6.0 * i + 4) for i, c in enumerate(text) if c != " "]
+        parts.append(line(spans, [0] * len(spans))[0])
+    starts = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
+    data = iamondb.Dataset(np.vstack(parts), starts, texts, ["w1-000u"] * len(texts))
+    data.save(tmp_path / "plain.npz")
+    return tmp_path / "plain.npz"
+
+
+def test_synthesize_command_says_when_nothing_can_be_cut(tmp_path: Path, tiny_weights) -> None:
+    from click.testing import CliRunner
+
+    from vpype_handwriting.cli.tools import cli
+
+    path = _save_plain(tmp_path)
+    result = CliRunner().invoke(
+        cli,
+        ["synthesize", "--data", str(path), "--weights", str(tiny_weights), "--lines", "3"],
+    )
+    assert result.exit_code != 0
+    assert "no numbers" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "iamondb-synthetic.npz").exists()

@@ -1,0 +1,304 @@
+"""Synthetic training lines spliced from real ink: numbers in contexts IAM-OnDB lacks.
+
+IAM-OnDB holds 352 training lines with a digit, 38 eights and not one colon between two
+digits, so the net writes ``8:45`` and ``4096`` badly. Here the committed net reads each
+real line teacher-forced; its attention window says which character every point was
+written for (argmax of phi). Where the pen lifts between two characters and every stroke
+before the lift belongs to earlier characters than every stroke after it, the line can be
+cut: the pieces (*units*) are words, digits and punctuation marks in the writer's own ink.
+:func:`compose` puts units of one writer (digits and colons borrowed from other writers
+when the writer has none) into new lines of times, dates, prices and numbers between that
+writer's words, spaced with the writer's own gaps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from . import alphabet as alpha
+from .iamondb import MAX_JUMP, MAX_POINTS, Dataset, offsets_to_points, points_to_offsets
+from .model import HandwritingModel, point_nll
+
+#: Templates of the numbers composed: N is a number as some writer wrote it (a run of
+#: digits between spaces), the other characters are marks cut on their own.
+NUMBER_TEMPLATES = (
+    "N:N", "N:N", "N:N", "N", "N", "N.N", "N/N/N", "N N N", "N,N", "(N)", "N-N", "N.",
+)  # fmt: skip
+
+
+@dataclass
+class Unit:
+    """A piece of one real line: its strokes as (n, 3) points (x from 0, y from the line's
+    middle, end-of-stroke bit), the characters they write, and how it sat after the piece
+    before it (a space between or not, and the horizontal gap)."""
+
+    points: np.ndarray
+    text: str
+    form: str
+    space_before: bool
+    gap_before: float
+    height: float  # the spread of its line's ink (y quartile distance), for scaling
+
+    @property
+    def width(self) -> float:
+        return float(np.ptp(self.points[:, 0]))
+
+
+def align(
+    model: HandwritingModel, data: Dataset, idx: np.ndarray, batch_size: int = 32
+) -> list[np.ndarray]:
+    """The character index (into the line's text) each point was written for, teacher
+    forced through ``model``, for the lines ``idx``."""
+    from tqdm import tqdm
+
+    model.eval()
+    out: list[np.ndarray] = []
+    starts = range(0, len(idx), batch_size)
+    for start in tqdm(starts, desc="aligning", disable=None, leave=False):
+        rows = idx[start : start + batch_size]
+        lines = [data.line(i) for i in rows]
+        offsets = np.zeros((len(rows), max(map(len, lines)), 3), np.float32)
+        for r, line in enumerate(lines):
+            offsets[r, : len(line)] = line
+        text = alpha.encode_batch([data.texts[i] for i in rows], model.config.alphabet)
+        with torch.no_grad():
+            _, phi = point_nll(model, torch.from_numpy(offsets), torch.from_numpy(text))
+        chars = phi.argmax(-1).numpy()
+        out.extend(chars[r, : len(line)] for r, line in enumerate(lines))
+    return out
+
+
+def _strokes(points: np.ndarray) -> list[np.ndarray]:
+    """Split (n, 3) points after each end-of-stroke bit."""
+    ends = [0, *(np.flatnonzero(points[:-1, 2] > 0.5) + 1).tolist(), len(points)]
+    return [points[a:b] for a, b in zip(ends[:-1], ends[1:])]
+
+
+def cut_units(offsets: np.ndarray, text: str, chars: np.ndarray, form: str) -> list[Unit]:
+    """Cut one line into units where the pen lifts between characters (module docstring).
+
+    A cut between strokes s and s+1 is taken when the last character any stroke up to s
+    was written for comes before the first character of any stroke after it, and only
+    spaces lie between them, so no character's ink is split between two units. (Each
+    stroke's characters are its 15th to 85th percentile, so the window running ahead or
+    behind at a stroke's ends does not count.)
+    """
+    points = offsets_to_points(offsets)
+    points[:, 1] -= np.median(points[:, 1])
+    height = float(np.subtract(*np.percentile(points[:, 1], [75, 25])))
+    strokes = _strokes(points)
+    spans = np.cumsum([0, *map(len, strokes)])
+    lo = [int(np.percentile(chars[a:b], 15)) for a, b in zip(spans[:-1], spans[1:])]
+    hi = [int(np.percentile(chars[a:b], 85)) for a, b in zip(spans[:-1], spans[1:])]
+    cuts, last = [], -1
+    for s in range(len(strokes) - 1):
+        last, first = max(last, hi[s]), min(lo[s + 1 :])
+        if last < first <= len(text) and text[last + 1 : first].strip() == "":
+            cuts.append((s + 1, first))
+    units: list[Unit] = []
+    right = 0.0  # where the ink of the unit before ended
+    pieces = [(0, 0), *cuts, (len(strokes), len(text))]
+    for (s0, c0), (s1, c1) in zip(pieces[:-1], pieces[1:]):
+        ink = np.vstack(strokes[s0:s1]).copy()
+        word = text[c0:c1].strip()
+        left, gap_right = float(ink[:, 0].min()), float(ink[:, 0].max())
+        if word:
+            space = c0 > 0 and (text[c0 - 1] == " " or text[c0] == " ")
+            ink[:, 0] -= left
+            units.append(Unit(ink, word, form, space, left - right if units else 0.0, height))
+        right = gap_right
+    return units
+
+
+def words(units: list[Unit]) -> list[list[Unit]]:
+    """Group a line's units into runs between spaces (whole words, as written)."""
+    groups: list[list[Unit]] = []
+    for unit in units:
+        if unit.space_before or not groups:
+            groups.append([])
+        groups[-1].append(unit)
+    return groups
+
+
+@dataclass
+class Pools:
+    """Everything :func:`compose` draws from: each writer's words and numbers (whole, as
+    written between spaces), everyone's marks, and the gaps measured around marks."""
+
+    words: dict[str, list[list[Unit]]]
+    numbers: dict[str, list[list[Unit]]]
+    marks: dict[str, list[Unit]]  # by the mark written
+    mark_gaps: np.ndarray  # gaps before and after a mark with no space between
+    word_gaps: dict[str, np.ndarray]  # each writer's gaps at spaces
+
+    @classmethod
+    def build(cls, lines: list[list[Unit]]) -> Pools:
+        pools = cls({}, {}, {}, np.zeros(0), {})
+        mark_gaps: list[float] = []
+        word_gaps: dict[str, list[float]] = {}
+        for units in lines:
+            for before, unit in zip(units[:-1], units[1:]):
+                if not unit.space_before and (_is_mark(before.text) or _is_mark(unit.text)):
+                    mark_gaps.append(unit.gap_before)
+                if unit.space_before:
+                    word_gaps.setdefault(unit.form, []).append(unit.gap_before)
+            for unit in units:
+                if _is_mark(unit.text):
+                    pools.marks.setdefault(unit.text, []).append(unit)
+            for group in words(units):
+                text = "".join(u.text for u in group)
+                if text.isalpha():  # a unit over a space was cut too coarsely: not used
+                    pools.words.setdefault(group[0].form, []).append(group)
+                digits = _digit_prefix(group)
+                if digits:
+                    pools.numbers.setdefault(group[0].form, []).append(digits)
+        gaps = np.array(mark_gaps)
+        pools.mark_gaps = gaps[gaps >= 0.5] if (gaps >= 0.5).any() else np.array([2.0])
+        pools.word_gaps = {f: np.array(g) for f, g in word_gaps.items()}
+        pools.marks = {mark: _typical(units) for mark, units in pools.marks.items()}
+        return pools
+
+    def number(self, form: str, rng: np.random.Generator) -> list[Unit]:
+        """A number as written: the writer's own 2 times in 3 when it wrote any."""
+        own = self.numbers.get(form, [])
+        if not own or rng.random() >= 2 / 3:
+            own = [g for groups in self.numbers.values() for g in groups]
+        return own[rng.integers(len(own))]
+
+
+def _typical(marks: list[Unit]) -> list[Unit]:
+    """The marks of one kind no wider than twice and no taller than 1.6 times their median
+    (relative to their line's ink height): a colon cut together with a quote, or with a
+    letter's stroke the window misplaced, is no colon to learn from."""
+    size = np.array([np.ptp(u.points[:, :2], axis=0) / u.height for u in marks])
+    keep = np.all(size <= np.median(size, axis=0) * [2.0, 1.6] + 1e-9, axis=1)
+    return [u for u, k in zip(marks, keep) if k]
+
+
+def _is_mark(text: str) -> bool:
+    return len(text) == 1 and not text.isalnum() and text != " "
+
+
+def _digit_prefix(group: list[Unit]) -> list[Unit]:
+    """The units of a space-bounded group that write its leading digits, when the group is
+    digits followed by nothing or by marks only ("1958", "1958," but not "12th")."""
+    k = 0
+    while k < len(group) and group[k].text.isdigit():
+        k += 1
+    rest = "".join(u.text for u in group[k:])
+    return group[:k] if k and all(_is_mark(c) for c in rest) else []
+
+
+def _number(pools: Pools, form: str, rng: np.random.Generator) -> list[tuple[Unit, str]]:
+    """A number from a random template as (unit, joint) pairs: joint " " where a space
+    comes before the unit, "" inside a number as written, "|" at a mark's edge. Empty
+    when some mark of the template was cut nowhere."""
+    template = NUMBER_TEMPLATES[rng.integers(len(NUMBER_TEMPLATES))]
+    out: list[tuple[Unit, str]] = []
+    joint = ""
+    for ch in template:
+        if ch == " ":
+            joint = " "
+        elif ch == "N":
+            group = pools.number(form, rng)
+            out += [(u, joint or "|" if k == 0 else "") for k, u in enumerate(group)]
+            joint = ""
+        elif ch in pools.marks:
+            marks = pools.marks[ch]
+            out.append((marks[rng.integers(len(marks))], joint or "|"))
+            joint = ""
+        else:
+            return []
+    return out
+
+
+def _pick_words(
+    pools: Pools, form: str, count: int, rng: np.random.Generator
+) -> list[tuple[Unit, str]]:
+    groups = pools.words[form]
+    out: list[tuple[Unit, str]] = []
+    for g in rng.integers(len(groups), size=count):
+        out.extend((unit, " " if k == 0 else "") for k, unit in enumerate(groups[g]))
+    return out
+
+
+def compose(pools: Pools, rng: np.random.Generator) -> tuple[np.ndarray, str] | None:
+    """One synthetic line of a random writer: a few of its words, a number (module
+    docstring), a few more words; (offsets (n, 3), text), or None when the draw failed."""
+    forms = [f for f, groups in pools.words.items() if len(groups) >= 3]
+    form = forms[rng.integers(len(forms))]
+    number = _number(pools, form, rng)
+    if not number:
+        return None
+    number[0] = (number[0][0], " ")
+    before, after = rng.integers(0, 4), rng.integers(0, 3)
+    seq = _pick_words(pools, form, max(before, 1 - after), rng) + number
+    seq += _pick_words(pools, form, after, rng)
+    seq[0] = (seq[0][0], "")
+    height = float(np.median([u.height for u, _ in seq if u.form == form] or [1.0]))
+    own_gaps = pools.word_gaps.get(form, np.array([8.0]))
+    parts, text, right = [], "", 0.0
+    for k, (unit, joint) in enumerate(seq):
+        ink = unit.points.copy()
+        if unit.form != form:  # borrowed: bring it to this writer's size
+            ink[:, :2] *= np.clip(height / max(unit.height, 1e-6), 0.67, 1.5)
+        if k == 0:
+            gap = 0.0
+        elif joint == " ":  # a space: one of this writer's, never narrower than half its
+            gap = float(own_gaps[rng.integers(len(own_gaps))])  # median (nor under 2 steps)
+            gap = max(gap, float(np.median(own_gaps)) / 2, 2.0)
+        elif joint == "|":  # at a mark
+            gap = float(pools.mark_gaps[rng.integers(len(pools.mark_gaps))])
+        else:  # inside a word or number: as it was written
+            gap = unit.gap_before
+        ink[:, 0] += right + gap
+        right = float(ink[:, 0].max())
+        parts.append(ink)
+        text += (" " if joint == " " else "") + unit.text
+    points = np.vstack(parts)
+    points[:, :2] -= points[0, :2]
+    offsets = points_to_offsets(points)
+    norms = np.linalg.norm(offsets[:, :2], axis=1, keepdims=True)
+    offsets[:, :2] *= np.minimum(1.0, MAX_JUMP / np.maximum(norms, 1e-9))
+    if len(offsets) > MAX_POINTS or len(text) > 70:
+        return None
+    return offsets.astype(np.float32), text
+
+
+def synthesize(model: HandwritingModel, data: Dataset, lines: int, seed: int = 0) -> Dataset:
+    """``lines`` synthetic lines (:func:`compose`) cut from the forms of ``data`` that
+    hold a digit or a colon, aligned by ``model``."""
+    hosts = {
+        f for f, t in zip(data.forms, data.texts) if any(c.isdigit() or c == ":" for c in t)
+    }
+    rows = np.array([i for i, f in enumerate(data.forms) if f in hosts], dtype=np.int64)
+    chars = align(model, data, rows)
+    units = [
+        cut_units(data.line(i), data.texts[i], c, data.forms[i]) for i, c in zip(rows, chars)
+    ]
+    pools = Pools.build(units)
+    if not pools.numbers or not any(len(g) >= 3 for g in pools.words.values()):
+        raise ValueError(
+            "no numbers or too few words could be cut from the data with these weights; "
+            "synthesize needs weights trained on it (train first)"
+        )
+    rng = np.random.default_rng(seed)
+    made: list[tuple[np.ndarray, str]] = []
+    for _ in range(50 * lines):
+        line = compose(pools, rng)
+        if line is not None:
+            made.append(line)
+        if len(made) == lines:
+            break
+    if not made:
+        raise ValueError("no synthetic line could be composed from the pieces cut")
+    starts = np.concatenate([[0], np.cumsum([len(o) for o, _ in made])]).astype(np.int64)
+    return Dataset(
+        np.vstack([o for o, _ in made]),
+        starts,
+        [t for _, t in made],
+        ["synthetic"] * len(made),
+    )
