@@ -225,6 +225,19 @@ def _pick_words(
     return out
 
 
+def _gap(
+    pools: Pools, unit: Unit, joint: str, own_gaps: np.ndarray, rng: np.random.Generator
+) -> float:
+    """The gap before ``unit``: at a space one of this writer's (never under half its median
+    nor under 2 steps), at a mark one of all marks', inside a word or number as written."""
+    if joint == " ":
+        gap = float(own_gaps[rng.integers(len(own_gaps))])
+        return max(gap, float(np.median(own_gaps)) / 2, 2.0)
+    if joint == "|":
+        return float(pools.mark_gaps[rng.integers(len(pools.mark_gaps))])
+    return unit.gap_before
+
+
 def compose(pools: Pools, rng: np.random.Generator) -> tuple[np.ndarray, str] | None:
     """One synthetic line of a random writer: a few of its words, a number (module
     docstring), a few more words; (offsets (n, 3), text), or None when the draw failed."""
@@ -245,15 +258,7 @@ def compose(pools: Pools, rng: np.random.Generator) -> tuple[np.ndarray, str] | 
         ink = unit.points.copy()
         if unit.form != form:  # borrowed: bring it to this writer's size
             ink[:, :2] *= np.clip(height / max(unit.height, 1e-6), 0.67, 1.5)
-        if k == 0:
-            gap = 0.0
-        elif joint == " ":  # a space: one of this writer's, never narrower than half its
-            gap = float(own_gaps[rng.integers(len(own_gaps))])  # median (nor under 2 steps)
-            gap = max(gap, float(np.median(own_gaps)) / 2, 2.0)
-        elif joint == "|":  # at a mark
-            gap = float(pools.mark_gaps[rng.integers(len(pools.mark_gaps))])
-        else:  # inside a word or number: as it was written
-            gap = unit.gap_before
+        gap = 0.0 if k == 0 else _gap(pools, unit, joint, own_gaps, rng)
         ink[:, 0] += right + gap
         right = float(ink[:, 0].max())
         parts.append(ink)
