@@ -209,3 +209,27 @@ def test_a_busy_cpu_samples_with_one_blas_thread(monkeypatch) -> None:
     idle = sample_lines(net, ["ink"], SampleOptions(seed=1))
     assert seen and all(threads == before for threads in seen)
     np.testing.assert_array_equal(busy[0].offsets, idle[0].offsets)  # same strokes either way
+
+
+def test_busy_cpu_check_does_not_count_the_process_itself(monkeypatch) -> None:
+    from vpype_handwriting import sampling
+
+    clock = {"wall": 1000.0, "cpu": 0.0}
+    monkeypatch.setattr(sampling.os, "getloadavg", lambda: (2.0, 2.0, 2.0))
+    monkeypatch.setattr(sampling.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(sampling.time, "monotonic", lambda: clock["wall"])
+    monkeypatch.setattr(sampling.time, "process_time", lambda: clock["cpu"])
+
+    def check(own_cores: float) -> bool:
+        monkeypatch.setattr(sampling, "own_load", sampling._OwnLoad())
+        answers = []
+        for _ in range(13):  # a long run, asked every 10 s
+            answers.append(sampling.cpu_busy())
+            clock["wall"] += 10
+            clock["cpu"] += 10 * own_cores
+        return answers[-1]
+
+    assert check(own_cores=1.9) is False  # the load is this run's own: use every core
+    assert check(own_cores=0.1) is True  # someone else's: one BLAS thread
+    monkeypatch.setattr(sampling, "own_load", sampling._OwnLoad())
+    assert sampling.cpu_busy() is True  # nothing known of the process yet: the load decides

@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -70,13 +72,33 @@ class Engine(Protocol):
 PRIME_SHARED = 1e-4
 
 
+class _OwnLoad:
+    """This process's own share of the load: the cores it kept busy (CPU time over wall
+    time) over about the last minute, the span of the 1-minute load average."""
+
+    def __init__(self) -> None:
+        self.marks: deque[tuple[float, float]] = deque()
+
+    def __call__(self) -> float:
+        now, cpu = time.monotonic(), time.process_time()
+        self.marks.append((now, cpu))
+        while len(self.marks) > 2 and now - self.marks[1][0] >= 60:
+            self.marks.popleft()
+        start, cpu_start = self.marks[0]
+        return (cpu - cpu_start) / (now - start) if now - start >= 5 else 0.0
+
+
+own_load = _OwnLoad()
+
+
 def cpu_busy() -> bool:
-    """Whether other work already keeps every core busy (by the 1-minute load average)."""
+    """Whether other work already keeps every core busy: the 1-minute load average less
+    this process's own share (a long ``letters`` run would otherwise count itself)."""
     try:
         load = os.getloadavg()[0]
     except (AttributeError, OSError):  # no load average on this platform
         return False
-    return load >= (os.cpu_count() or 1) - 0.5
+    return load - own_load() >= (os.cpu_count() or 1) - 0.5
 
 
 class NumpyEngine:
