@@ -208,9 +208,14 @@ def preprocess(strokes: list[np.ndarray], keep_every: int = 2) -> np.ndarray | N
     if scale <= 0:
         return None
     offsets[:, :2] /= scale
+    return cap_jumps(offsets).astype(np.float32)
+
+
+def cap_jumps(offsets: np.ndarray) -> np.ndarray:
+    """Shorten every offset longer than :data:`MAX_JUMP` steps to that length, in place."""
     norms = np.linalg.norm(offsets[:, :2], axis=1, keepdims=True)
     offsets[:, :2] *= np.minimum(1.0, MAX_JUMP / np.maximum(norms, 1e-9))
-    return offsets.astype(np.float32)
+    return offsets
 
 
 def is_validation(form: str) -> bool:
@@ -236,13 +241,21 @@ class Dataset:
     def lengths(self) -> np.ndarray:
         return np.diff(self.starts)
 
+    @classmethod
+    def from_lines(
+        cls, lines: list[np.ndarray], texts: list[str], forms: list[str]
+    ) -> Dataset:
+        """A dataset of the given (n, 3) offset lines, texts and form ids."""
+        starts = np.concatenate([[0], np.cumsum([len(p) for p in lines])]).astype(np.int64)
+        offsets = np.vstack(lines) if lines else np.zeros((0, 3), np.float32)
+        return cls(offsets, starts, list(texts), list(forms))
+
     def subset(self, keep: np.ndarray) -> Dataset:
         idx = np.flatnonzero(keep)
-        parts = [self.line(i) for i in idx]
-        starts = np.concatenate([[0], np.cumsum([len(p) for p in parts])]).astype(np.int64)
-        offsets = np.vstack(parts) if parts else np.zeros((0, 3), np.float32)
-        return Dataset(
-            offsets, starts, [self.texts[i] for i in idx], [self.forms[i] for i in idx]
+        return Dataset.from_lines(
+            [self.line(i) for i in idx],
+            [self.texts[i] for i in idx],
+            [self.forms[i] for i in idx],
         )
 
     def concat(self, other: Dataset) -> Dataset:
@@ -312,8 +325,7 @@ def build_dataset(
         forms.append(line.form)
     if not parts:
         raise DataError("no usable lines in the data")
-    starts = np.concatenate([[0], np.cumsum([len(p) for p in parts])]).astype(np.int64)
-    return Dataset(np.vstack(parts), starts, texts, forms)
+    return Dataset.from_lines(parts, texts, forms)
 
 
 def default_cache() -> Path:

@@ -6,9 +6,10 @@ real line teacher-forced; its attention window says which character every point 
 written for (argmax of phi). Where the pen lifts between two characters and every stroke
 before the lift belongs to earlier characters than every stroke after it, the line can be
 cut: the pieces (*units*) are words, digits and punctuation marks in the writer's own ink.
-:func:`compose` puts units of one writer (digits and colons borrowed from other writers
-when the writer has none) into new lines of times, dates, prices and numbers between that
-writer's words, spaced with the writer's own gaps.
+:func:`compose` keeps words and numbers whole, as written between spaces, and marks of the
+usual size for their kind, and puts them into new lines of one writer: a few of its words,
+a number from :data:`NUMBER_TEMPLATES` (``N:N``, ``N/N/N``, ...) made of its own numbers or
+other writers', a few more words, spaced with the writer's own gaps.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 import torch
 
 from . import alphabet as alpha
-from .iamondb import MAX_JUMP, MAX_POINTS, Dataset, offsets_to_points, points_to_offsets
+from .iamondb import MAX_POINTS, Dataset, cap_jumps, offsets_to_points, points_to_offsets
 from .model import HandwritingModel, point_nll
 
 #: Templates of the numbers composed: N is a number as some writer wrote it (a run of
@@ -93,9 +94,10 @@ def cut_units(offsets: np.ndarray, text: str, chars: np.ndarray, form: str) -> l
     spans = np.cumsum([0, *map(len, strokes)])
     lo = [int(np.percentile(chars[a:b], 15)) for a, b in zip(spans[:-1], spans[1:])]
     hi = [int(np.percentile(chars[a:b], 85)) for a, b in zip(spans[:-1], spans[1:])]
+    after = np.minimum.accumulate(lo[::-1])[::-1]  # the first character from stroke s on
     cuts, last = [], -1
     for s in range(len(strokes) - 1):
-        last, first = max(last, hi[s]), min(lo[s + 1 :])
+        last, first = max(last, hi[s]), int(after[s + 1])
         if last < first <= len(text) and text[last + 1 : first].strip() == "":
             cuts.append((s + 1, first))
     units: list[Unit] = []
@@ -265,9 +267,7 @@ def compose(pools: Pools, rng: np.random.Generator) -> tuple[np.ndarray, str] | 
         text += (" " if joint == " " else "") + unit.text
     points = np.vstack(parts)
     points[:, :2] -= points[0, :2]
-    offsets = points_to_offsets(points)
-    norms = np.linalg.norm(offsets[:, :2], axis=1, keepdims=True)
-    offsets[:, :2] *= np.minimum(1.0, MAX_JUMP / np.maximum(norms, 1e-9))
+    offsets = cap_jumps(points_to_offsets(points))
     if len(offsets) > MAX_POINTS or len(text) > 70:
         return None
     return offsets.astype(np.float32), text
@@ -300,10 +300,5 @@ def synthesize(model: HandwritingModel, data: Dataset, lines: int, seed: int = 0
             break
     if not made:
         raise ValueError("no synthetic line could be composed from the pieces cut")
-    starts = np.concatenate([[0], np.cumsum([len(o) for o, _ in made])]).astype(np.int64)
-    return Dataset(
-        np.vstack([o for o, _ in made]),
-        starts,
-        [t for _, t in made],
-        ["synthetic"] * len(made),
-    )
+    offsets, texts = zip(*made)
+    return Dataset.from_lines(list(offsets), list(texts), ["synthetic"] * len(made))
