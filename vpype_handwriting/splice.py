@@ -249,7 +249,7 @@ def compose(pools: Pools, rng: np.random.Generator) -> tuple[np.ndarray, str] | 
     if not number:
         return None
     number[0] = (number[0][0], " ")
-    before, after = rng.integers(0, 4), rng.integers(0, 3)
+    before, after = int(rng.integers(0, 4)), int(rng.integers(0, 3))
     seq = _pick_words(pools, form, max(before, 1 - after), rng) + number
     seq += _pick_words(pools, form, after, rng)
     seq[0] = (seq[0][0], "")
