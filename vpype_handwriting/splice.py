@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from . import alphabet as alpha
+from .batches import make_batch
 from .iamondb import MAX_POINTS, Dataset, cap_jumps, offsets_to_points, points_to_offsets
 from .model import HandwritingModel, point_nll
 
@@ -60,15 +60,11 @@ def align(
     starts = range(0, len(idx), batch_size)
     for start in tqdm(starts, desc="aligning", disable=None, leave=False):
         rows = idx[start : start + batch_size]
-        lines = [data.line(i) for i in rows]
-        offsets = np.zeros((len(rows), max(map(len, lines)), 3), np.float32)
-        for r, line in enumerate(lines):
-            offsets[r, : len(line)] = line
-        text = alpha.encode_batch([data.texts[i] for i in rows], model.config.alphabet)
+        offsets, _, text = make_batch(data, rows, model.config.alphabet, torch.device("cpu"))
         with torch.no_grad():
-            _, phi = point_nll(model, torch.from_numpy(offsets), torch.from_numpy(text))
+            _, phi = point_nll(model, offsets, text)
         chars = phi.argmax(-1).numpy()
-        out.extend(chars[r, : len(line)] for r, line in enumerate(lines))
+        out.extend(chars[r, : len(data.line(i))] for r, i in enumerate(rows))
     return out
 
 
@@ -104,7 +100,7 @@ def cut_units(offsets: np.ndarray, text: str, chars: np.ndarray, form: str) -> l
     right = 0.0  # where the ink of the unit before ended
     pieces = [(0, 0), *cuts, (len(strokes), len(text))]
     for (s0, c0), (s1, c1) in zip(pieces[:-1], pieces[1:]):
-        ink = np.vstack(strokes[s0:s1]).copy()
+        ink = np.vstack(strokes[s0:s1])
         word = text[c0:c1].strip()
         left, gap_right = float(ink[:, 0].min()), float(ink[:, 0].max())
         if word:
