@@ -119,6 +119,22 @@ def test_synthesize_writes_lines_the_trainer_takes(tmp_path: Path, monkeypatch) 
     assert len(trainer.train_data) == len(data) + 20
     assert trainer.repeats[len(data) :].tolist() == [1] * 20  # synthetic: once an epoch
 
+    # --extra-per-epoch 8: the 20 synthetic lines take turns, 8 an epoch, all seen once in
+    # the first 20 draws (2.5 epochs), the real lines' repeats untouched
+    opts.extra_per_epoch = 8
+    trainer = Trainer(data, data, opts, extra)
+    real = trainer.repeats[: len(data)]
+    drawn = [trainer.repeats_for(epoch) for epoch in range(3)]
+    for repeats in drawn:
+        assert repeats[len(data) :].sum() == 8 and set(repeats[len(data) :]) <= {0, 1}
+        assert repeats[: len(data)].tolist() == real.tolist()
+    seen = [set(np.flatnonzero(r[len(data) :]).tolist()) for r in drawn]
+    assert len(seen[0] | seen[1]) == 16  # no line twice before all have come
+    assert seen[0] | seen[1] | seen[2] == set(range(20))
+    again = Trainer(data, data, opts, extra)  # a resumed run draws the same slices
+    assert (again.repeats_for(2) == drawn[2]).all()
+    assert trainer._batches_per_epoch() == -(-(int(real.sum()) + 8) // 8)
+
 
 def _save_plain(tmp_path: Path) -> Path:
     """Lines of one stroke per character (so the fake alignment above is exact)."""

@@ -58,6 +58,7 @@ class TrainOptions:
     augment: float = 0.0  # strength of the random slant and stretch of each training line
     rare_weight: float = 1.0  # loss weight of the points written on a rare character
     extra: Path | None = None  # synthetic lines (splice.py) added to the training set
+    extra_per_epoch: int | None = None  # draw this many of them an epoch (None: all)
     compile: bool = False  # torch.compile the layer-1 + window step (~20 s, then faster)
     seed: int = 0
     resume: bool = False
@@ -162,9 +163,11 @@ class Trainer:
     ) -> None:
         self.train_data, self.val_data, self.opts = train, val, opts
         self.repeats = rare_repeats(train, opts.rare_repeat)
-        if extra is not None:  # synthetic lines: once an epoch each, never validated on
+        self.n_extra = 0
+        if extra is not None:  # synthetic lines: at most once an epoch, never validated on
             self.train_data = train.concat(extra)
             self.repeats = np.concatenate([self.repeats, np.ones(len(extra), np.int64)])
+            self.n_extra = len(extra)
         self.device = pick_device(opts.device)
         self.ckpt_path = Path(opts.run_dir) / "checkpoint.pt"
         self.epoch = self.batch = self.step = 0
@@ -245,7 +248,23 @@ class Trainer:
         save_weights(self.model, folder, meta)
 
     def _batches_per_epoch(self) -> int:
-        return math.ceil(int(self.repeats.sum()) / self.opts.batch_size)
+        return math.ceil(int(self.repeats_for(self.epoch).sum()) / self.opts.batch_size)
+
+    def repeats_for(self, epoch: int) -> np.ndarray:
+        """How often each line comes in ``epoch``. With ``extra_per_epoch`` the synthetic
+        lines take turns: a permutation fixed by the seed, cut into consecutive slices of
+        that many lines, one slice an epoch (wrapping round), so every synthetic line is seen
+        once before any comes back and a resumed run draws the same slice."""
+        per_epoch = self.opts.extra_per_epoch
+        if not self.n_extra or per_epoch is None or per_epoch >= self.n_extra:
+            return self.repeats
+        order = np.random.default_rng([self.opts.seed, 7]).permutation(self.n_extra)
+        chosen = order[(epoch * per_epoch + np.arange(per_epoch)) % self.n_extra]
+        repeats = self.repeats.copy()
+        first = len(repeats) - self.n_extra
+        repeats[first:] = 0
+        repeats[first + chosen] = 1
+        return repeats
 
     def log_row(self, row: dict[str, Any]) -> None:
         for folder in {Path(self.opts.run_dir), *filter(None, [self.opts.export_dir])}:
@@ -299,7 +318,8 @@ class Trainer:
         done = 0
         while self.epoch < opts.epochs:
             batches = epoch_batches(
-                self.train_data, opts.batch_size, opts.seed, self.epoch, self.repeats
+                self.train_data, opts.batch_size, opts.seed, self.epoch,
+                self.repeats_for(self.epoch),
             )
             bar = tqdm(
                 total=len(batches),

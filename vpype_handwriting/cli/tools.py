@@ -170,6 +170,13 @@ def prepare(source: Path, out: Path | None, keep_every: int) -> None:
     help="Synthetic lines from `synthesize` added to the training set (once an epoch).",
 )
 @click.option(
+    "--extra-per-epoch",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Take only this many of the --extra lines an epoch, in turns, so a large "
+    "synthetic set is seen once every few epochs instead of all of it every epoch.",
+)
+@click.option(
     "--compile/--no-compile",
     "compile_step",
     default=False,
@@ -198,6 +205,7 @@ def train(
     rare_weight: float,
     augment: float,
     extra: Path | None,
+    extra_per_epoch: int | None,
     compile_step: bool,
     seed: int,
 ) -> None:
@@ -216,7 +224,7 @@ def train(
         time_limit=None if time_limit is None else 60 * time_limit,
         checkpoint_minutes=checkpoint_minutes, device=device, bf16=bf16, seed=seed,
         compile=compile_step, rare_repeat=rare_repeat, rare_weight=rare_weight,
-        augment=augment, extra=extra,
+        augment=augment, extra=extra, extra_per_epoch=extra_per_epoch,
         resume=resume, init=init,
     )  # fmt: skip
     try:
