@@ -317,9 +317,9 @@ class Trainer:
         start = last_ckpt = time.monotonic()
         done = 0
         while self.epoch < opts.epochs:
+            repeats = self.repeats_for(self.epoch)
             batches = epoch_batches(
-                self.train_data, opts.batch_size, opts.seed, self.epoch,
-                self.repeats_for(self.epoch),
+                self.train_data, opts.batch_size, opts.seed, self.epoch, repeats
             )
             bar = tqdm(
                 total=len(batches),
