@@ -33,6 +33,12 @@ weights_option = click.option(
     default=None,
     help="Model folder or .safetensors file (default: the shipped weights).",
 )
+check_option = click.option(
+    "--check/--no-check",
+    default=True,
+    help="Write again the lines the legibility checker shipped with the weights cannot "
+    "read as their text, keeping the clearest attempt (default: on).",
+)
 data_option = click.option(
     "--data",
     "data_path",
@@ -352,4 +358,4 @@ def torch_device(name: str):  # noqa: ANN201 - torch is imported lazily
 
 
 # the other command families register themselves on ``cli``
-from . import letters_cli, styles_cli  # noqa: E402, F401
+from . import checker_cli, letters_cli, styles_cli  # noqa: E402, F401

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from vpype_handwriting import checker as ck
+from vpype_handwriting.checker_train import (
+    CheckerNet,
+    CheckerOptions,
+    CheckerTrainer,
+    make_batch,
+)
+from vpype_handwriting.weights import WeightsError
+
+from .test_train import tiny_dataset
+
+ALPHABET = " abcdefghijklmnopqrstuvwxyz"
+
+
+def tiny_net(seed: int = 0, hidden: int = 8, layers: int = 2) -> CheckerNet:
+    torch.manual_seed(seed)
+    return CheckerNet(ck.CheckerConfig(ALPHABET, hidden, layers, scale=5.0)).eval()
+
+
+def as_numpy(net: CheckerNet) -> ck.Checker:
+    tensors = {k: v.detach().numpy() for k, v in net.state_dict().items()}
+    return ck.Checker(net.config, tensors)
+
+
+def test_numpy_checker_computes_what_the_torch_net_computes_on_a_padded_batch() -> None:
+    data = tiny_dataset(6)
+    net = tiny_net()
+    idx = np.arange(6)
+    x, frames, _, _ = make_batch(data, idx, net.config, None)
+    with torch.no_grad():
+        batch = net(x, frames).numpy()
+    numpy_checker = as_numpy(net)
+    assert len(set(frames.tolist())) > 1  # the batch really is padded
+    for k in idx:
+        alone = numpy_checker.log_probs(data.line(int(k)))
+        assert alone.shape == (int(frames[k]), len(ALPHABET) + 1)
+        np.testing.assert_allclose(alone, batch[k, : int(frames[k])], atol=1e-4)
+
+
+def test_ctc_loss_matches_torch_including_repeated_letters() -> None:
+    rng = np.random.default_rng(3)
+    logits = rng.normal(size=(20, 6))
+    log_probs = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    for labels in ([1, 2, 3], [2, 2, 4, 4, 4], [5]):
+        want = torch.nn.functional.ctc_loss(
+            torch.tensor(log_probs)[:, None], torch.tensor([labels]), torch.tensor([20]),
+            torch.tensor([len(labels)]), reduction="sum",
+        )  # fmt: skip
+        assert ck.ctc_nll(log_probs, np.array(labels)) == pytest.approx(float(want), rel=1e-6)
+
+
+def test_greedy_decoding_merges_repeats_and_drops_blanks() -> None:
+    frames = [0, 1, 1, 0, 1, 2, 2, 0, 0, 3]  # a a _ a b b _ _ c with blanks
+    log_probs = np.log(np.full((len(frames), 4), 0.01))
+    log_probs[np.arange(len(frames)), frames] = 0.0
+    assert ck.greedy(log_probs, "abc") == "aabc"
+
+
+def test_edit_distance_counts_insertions_deletions_substitutions() -> None:
+    assert ck.edit_distance("nine", "hine") == 1
+    assert ck.edit_distance("it", "il it") == 3
+    assert ck.edit_distance("", "abc") == 3 and ck.edit_distance("abc", "abc") == 0
+
+
+def test_features_give_heights_above_the_line_in_x_heights() -> None:
+    offsets = np.array([[0, 0, 0], [1, 0, 0], [1, -6, 0], [1, 0, 1], [1, 6, 0]], np.float32)
+    f = ck.features(offsets, scale=3.0)
+    assert f.shape == (3, 8)  # 5 points → 3 frames of 2, the last padded
+    heights = f.reshape(-1, 4)[:5, 3]
+    np.testing.assert_allclose(heights, [0, 0, 2, 2, 0])  # 6 units up = 2 x-heights
+
+
+def _trainer(tmp_path: Path, **kw) -> CheckerTrainer:
+    data = tiny_dataset(16)
+    train, val = data.subset(np.arange(16) < 12), data.subset(np.arange(16) >= 12)
+    opts = CheckerOptions(
+        out_dir=tmp_path / "out", run_dir=tmp_path / "run", hidden=8, batch_size=4, **kw
+    )
+    return CheckerTrainer(train, val, ALPHABET, opts)
+
+
+def test_training_resumes_exactly_and_exports_a_calibrated_checker(tmp_path: Path) -> None:
+    straight = _trainer(tmp_path / "a", epochs=2, lr=1e-2)
+    straight.run()
+    first = _trainer(tmp_path / "b", epochs=2, lr=1e-2, max_batches=4)
+    first.run()
+    assert (first.epoch, first.batch) == (1, 1)  # 3 batches an epoch: stopped inside epoch 1
+    resumed = _trainer(tmp_path / "b", epochs=2, lr=1e-2)
+    assert (resumed.epoch, resumed.batch) == (1, 1)
+    resumed.run()
+    for name, value in straight.net.state_dict().items():
+        torch.testing.assert_close(resumed.net.state_dict()[name], value)
+    loaded = ck.Checker.load(tmp_path / "a" / "out")
+    meta = json.loads((tmp_path / "a" / "out" / ck.CHECKER_CONFIG).read_text())
+    assert meta["epochs"] == 2 and loaded.config.threshold > 0
+    scores = [loaded.nll_per_char(straight.val_data.line(i), t)
+              for i, t in enumerate(straight.val_data.texts)]  # fmt: skip
+    # the threshold is the 95% quantile of the validation lines' scores
+    assert np.quantile(scores, 0.95) == pytest.approx(loaded.config.threshold, rel=0.02)
+
+
+def test_a_damaged_checker_file_is_a_one_line_weights_error(tmp_path: Path) -> None:
+    tiny = _trainer(tmp_path, epochs=1)
+    tiny.run()
+    out = tmp_path / "out"
+    (out / ck.CHECKER_WEIGHTS).write_bytes(b"not safetensors")
+    with pytest.raises(WeightsError, match="legibility checker"):
+        ck.Checker.load(out)
+    assert not ck.Checker.available(tmp_path / "nowhere")
+
+
+def test_train_checker_command_writes_a_checker_that_handwrite_then_uses(
+    tmp_path: Path, tiny_weights: Path
+) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from vpype_handwriting.cli.tools import cli
+    from vpype_handwriting.writer import Handwriter
+
+    weights = tmp_path / "weights"
+    shutil.copytree(tiny_weights, weights)
+    data = tmp_path / "data.npz"
+    tiny_dataset(40).save(data)
+    args = ["train-checker", "--data", str(data), "--weights", str(weights), "--epochs", "1"]
+    args += ["--hidden", "8", "--run-dir", str(tmp_path / "run")]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert ck.Checker.available(weights)
+    writer = Handwriter.load(weights, "cpu")
+    assert isinstance(writer.sample.checker, ck.Checker)
+    assert Handwriter.load(weights, "cpu", check=False).sample.checker is None
+    assert Handwriter.load(tiny_weights, "cpu").sample.checker is None  # none shipped there
+
+
+def test_train_checker_says_when_there_is_nothing_to_validate_on(
+    tmp_path: Path, tiny_weights: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from vpype_handwriting.cli.tools import cli
+
+    data = tmp_path / "data.npz"
+    tiny_dataset(12).subset(np.arange(12) < 2).save(data)
+    args = ["train-checker", "--data", str(data), "--weights", str(tiny_weights)]
+    result = CliRunner().invoke(cli, [*args, "--run-dir", str(tmp_path / "run")])
+    assert result.exit_code != 0 and "validation lines" in result.output
+    assert "Traceback" not in result.output

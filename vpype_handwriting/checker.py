@@ -1,0 +1,208 @@
+"""The legibility checker: a small online-handwriting recognizer that tells whether a
+sampled line says what it was asked to.
+
+The synthesis net sometimes writes a wrong letter (an ``h`` for an ``n``, a ``t`` without
+its bar) while its attention window moves along the text as it should, so the window
+cannot tell such a line from a good one, and neither can the net's own likelihood of what
+it wrote. A recognizer can: a bidirectional LSTM over the pen points with a CTC output
+(Graves et al. 2006/2009, the recognizers IAM-OnDB was built for), trained on the same
+lines as the synthesis net (``checker_train.py``). Given the text a line was meant to say,
+its CTC loss per character (:func:`ctc_nll`) is low when the ink reads as that text and
+high when a letter is missing, doubled or scribbled; a threshold calibrated on the real
+validation lines (the ``threshold`` quantile of human writing) flags the lines to resample.
+
+Inference is numpy only (like ``numpy_net.py``): ``handwrite`` does not import torch.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+F32 = np.float32
+CHECKER_WEIGHTS = "checker.safetensors"
+CHECKER_CONFIG = "checker.json"
+FEATURES = 8  # two pen points stacked: (dx, dy, pen, height) each
+
+
+@dataclass
+class CheckerConfig:
+    """Everything needed to rebuild the checker; saved as JSON beside its weights."""
+
+    alphabet: str  # CTC label k + 1 is alphabet[k]; label 0 is the blank
+    hidden: int = 128
+    layers: int = 2
+    scale: float = 3.0  # ink units per x-height: features are in x-heights
+    threshold: float = 0.0  # CTC nats per character above which a line is flagged (0: never)
+
+    @property
+    def labels(self) -> int:
+        return len(self.alphabet) + 1
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CheckerConfig:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
+def features(offsets: np.ndarray, scale: float) -> np.ndarray:
+    """(T, 3) pen offsets → (ceil(T / 2), 8): each pair of points' offsets and pen bits
+    and their height above the line's median pen-down height, in x-heights (clipped)."""
+    offsets = np.asarray(offsets, dtype=F32)
+    y = np.cumsum(offsets[:, 1])
+    down = offsets[:, 2] < 0.5
+    base = float(np.median(y[down])) if down.any() else 0.0
+    # y grows downward: height is how far above the median a point lies
+    per_point = np.stack(
+        [offsets[:, 0] / scale, offsets[:, 1] / scale, offsets[:, 2], (base - y) / scale], 1
+    )
+    per_point = np.clip(per_point, -8.0, 8.0)
+    if len(per_point) % 2:
+        per_point = np.concatenate([per_point, np.zeros((1, 4), F32)])
+    return per_point.reshape(-1, FEATURES).astype(F32)
+
+
+def encode(text: str, alphabet: str) -> np.ndarray:
+    """CTC labels of ``text``; characters outside the alphabet are dropped."""
+    index = {c: k + 1 for k, c in enumerate(alphabet)}
+    return np.array([index[c] for c in text if c in index], dtype=np.int64)
+
+
+def _lstm_direction(
+    x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, bias: np.ndarray, reverse: bool
+) -> np.ndarray:
+    """One direction of one torch ``nn.LSTM`` layer over (T, In); gates i, f, g, o."""
+    steps, hidden = len(x), w_hh.shape[1]
+    gates_in = x @ w_ih.T + bias
+    h, c = np.zeros(hidden, F32), np.zeros(hidden, F32)
+    out = np.empty((steps, hidden), F32)
+    for t in range(steps - 1, -1, -1) if reverse else range(steps):
+        g = gates_in[t] + w_hh @ h
+        i, f = 1 / (1 + np.exp(-g[:hidden])), 1 / (1 + np.exp(-g[hidden : 2 * hidden]))
+        cell, o = np.tanh(g[2 * hidden : 3 * hidden]), 1 / (1 + np.exp(-g[3 * hidden :]))
+        c = f * c + i * cell
+        h = o * np.tanh(c)
+        out[t] = h
+    return out
+
+
+def _logsumexp(a: np.ndarray, axis: int = -1) -> np.ndarray:
+    top = np.max(a, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0.0)
+    with np.errstate(divide="ignore"):  # log(0) = -inf: no path, as meant
+        return np.squeeze(top, axis) + np.log(np.sum(np.exp(a - top), axis=axis))
+
+
+def ctc_nll(log_probs: np.ndarray, labels: np.ndarray) -> float:
+    """−log p(labels | frames) under CTC (blank 0) for (T, C) log-probabilities: the
+    forward algorithm over the labels with blanks between (Graves et al. 2006, eq. 5-8)."""
+    ext = np.zeros(2 * len(labels) + 1, dtype=np.int64)
+    ext[1::2] = labels
+    n = len(ext)
+    # a label may skip the blank before it unless it repeats the label two back
+    skip = np.zeros(n, dtype=bool)
+    skip[2:] = (ext[2:] != 0) & (ext[2:] != ext[:-2])
+    alpha = np.full(n, -np.inf)
+    alpha[0] = log_probs[0, 0]
+    if n > 1:
+        alpha[1] = log_probs[0, ext[1]]
+    for t in range(1, len(log_probs)):
+        prev1 = np.concatenate([[-np.inf], alpha[:-1]])
+        prev2 = np.where(skip, np.concatenate([[-np.inf, -np.inf], alpha[:-2]]), -np.inf)
+        alpha = _logsumexp(np.stack([alpha, prev1, prev2]), 0) + log_probs[t, ext]
+    total = _logsumexp(alpha[-2:]) if n > 1 else alpha[-1]
+    return float(-total)
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: the insertions, deletions and substitutions from a to b."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        diag, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            diag, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diag + (ca != cb))
+    return row[-1]
+
+
+def greedy(log_probs: np.ndarray, alphabet: str) -> str:
+    """Best path decoding: the most likely label per frame, repeats merged, blanks gone."""
+    best = log_probs.argmax(1)
+    keep = (best != 0) & np.concatenate([[True], best[1:] != best[:-1]])
+    return "".join(alphabet[k - 1] for k in best[keep])
+
+
+class Checker:
+    """The checker's weights in numpy; :meth:`score` rates lines, :meth:`read` reads one."""
+
+    def __init__(self, config: CheckerConfig, tensors: dict[str, np.ndarray]) -> None:
+        self.config = config
+        t = {k: np.asarray(v, dtype=F32) for k, v in tensors.items()}
+        self.w_in, self.b_in = t["inp.weight"], t["inp.bias"]
+        self.w_out, self.b_out = t["out.weight"], t["out.bias"]
+        self.layers = []
+        for k in range(config.layers):
+            dirs = []
+            for side in ("fwd", "bwd"):
+                dirs.append((
+                    t[f"{side}.{k}.weight_ih_l0"],
+                    t[f"{side}.{k}.weight_hh_l0"],
+                    t[f"{side}.{k}.bias_ih_l0"] + t[f"{side}.{k}.bias_hh_l0"],
+                ))  # fmt: skip
+            self.layers.append(dirs)
+
+    @classmethod
+    def load(cls, folder: Path) -> Checker:
+        """Read ``checker.safetensors`` + ``checker.json`` from ``folder`` (no pickle)."""
+        from safetensors import SafetensorError
+        from safetensors.numpy import load_file
+
+        from .weights import WeightsError
+
+        folder = Path(folder)
+        try:
+            config = CheckerConfig.from_dict(
+                json.loads((folder / CHECKER_CONFIG).read_text())["config"]
+            )
+            return cls(config, load_file(str(folder / CHECKER_WEIGHTS)))
+        except (SafetensorError, OSError, ValueError, KeyError, TypeError) as exc:
+            raise WeightsError(
+                f"the legibility checker in {folder} is damaged or incomplete ({exc})"
+            ) from None
+
+    @staticmethod
+    def available(folder: Path) -> bool:
+        folder = Path(folder)
+        return (folder / CHECKER_WEIGHTS).is_file() and (folder / CHECKER_CONFIG).is_file()
+
+    def log_probs(self, offsets: np.ndarray) -> np.ndarray:
+        """(frames, labels) log-probabilities of one line's pen offsets."""
+        x = np.tanh(features(offsets, self.config.scale) @ self.w_in.T + self.b_in)
+        for forward, backward in self.layers:
+            x = np.concatenate(
+                [_lstm_direction(x, *forward, False), _lstm_direction(x, *backward, True)], 1
+            )
+        logits = x @ self.w_out.T + self.b_out
+        return logits - _logsumexp(logits)[:, None]
+
+    def nll_per_char(self, offsets: np.ndarray, text: str) -> float:
+        """CTC loss of ``text`` for this ink, per character (nats)."""
+        labels = encode(text, self.config.alphabet)
+        return ctc_nll(self.log_probs(offsets), labels) / max(1, len(labels))
+
+    def assess(self, offsets: np.ndarray, text: str) -> tuple[float, str]:
+        """(CTC nats per character of ``text``, what the checker reads) for one line."""
+        log_probs = self.log_probs(offsets)
+        labels = encode(text, self.config.alphabet)
+        score = ctc_nll(log_probs, labels) / max(1, len(labels))
+        return score, greedy(log_probs, self.config.alphabet)
+
+    def read(self, offsets: np.ndarray) -> str:
+        return greedy(self.log_probs(offsets), self.config.alphabet)
+
+    def flags(self, score: float) -> bool:
+        return self.config.threshold > 0 and score > self.config.threshold
