@@ -233,3 +233,44 @@ def test_busy_cpu_check_does_not_count_the_process_itself(monkeypatch) -> None:
     assert check(own_cores=0.1) is True  # someone else's: one BLAS thread
     monkeypatch.setattr(sampling, "own_load", sampling._OwnLoad())
     assert sampling.cpu_busy() is True  # nothing known of the process yet: the load decides
+
+
+class ScriptedChecker:
+    """Reads each text as scripted: the scores of its successive attempts."""
+
+    def __init__(self, scores: dict[str, list[float]], threshold: float = 2.0) -> None:
+        self.scores, self.threshold, self.calls = scores, threshold, []
+
+    def assess(self, offsets: np.ndarray, text: str) -> tuple[float, str]:
+        self.calls.append(text)
+        return self.scores[text].pop(0), text.upper()
+
+    def flags(self, score: float) -> bool:
+        return score > self.threshold
+
+
+def test_lines_the_checker_cannot_read_are_resampled_and_the_best_kept(
+    backend, monkeypatch
+) -> None:
+    from vpype_handwriting import sampling
+
+    monkeypatch.setattr(sampling, "check_line", lambda *a: None)
+    checker = ScriptedChecker({"clear": [0.5], "later": [3.0, 1.0], "never": [4, 3.5, 5]})
+    opts = SampleOptions(seed=0, retries=2, checker=checker)
+    clear, later, never = sample_lines(
+        backend(tiny_model()), ["clear", "later", "never"], opts
+    )
+    assert checker.calls.count("clear") == 1 and (clear.attempts, clear.illegible) == (1, 0)
+    assert (later.attempts, later.illegible, later.legibility, later.broken) == (2, 1, 1.0, 0)
+    # flagged every time: the attempt that read best is kept, and it is not a failure
+    assert (never.attempts, never.illegible, never.legibility) == (3, 3, 3.5)
+    assert never.failure is None and never.reading == "NEVER"
+
+
+def test_the_checker_does_not_judge_lines_that_already_failed(backend) -> None:
+    model = window_bias(tiny_model(), kappa_step=-12.0)  # runs away every time
+    checker = ScriptedChecker({})
+    opts = SampleOptions(seed=0, retries=1, checker=checker)
+    (line,) = sample_lines(backend(model), ["stuck"], opts)
+    assert line.failure is not None and checker.calls == [] and line.legibility is None
+    assert line.broken == line.attempts == 2

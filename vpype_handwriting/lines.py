@@ -33,6 +33,10 @@ class SampledLine:
     phi: np.ndarray  # (n, len(text) + 1) attention over the characters and END
     failure: str | None = None
     attempts: int = 1
+    legibility: float | None = None  # the checker's CTC nats per character (lower: clearer)
+    reading: str | None = None  # what the checker read
+    illegible: int = 0  # attempts the checker sent back (it did not read the text)
+    broken: int = 0  # attempts that failed :func:`check_line` (stuck, runaway, scribble)
 
 
 #: A character the window stays on for more than this many characters' worth of points is

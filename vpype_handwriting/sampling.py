@@ -3,7 +3,9 @@
 A line is finished when the attention window has passed its last character (the window
 weight is largest on the END terminator) and the pen lifts. A hard step limit proportional
 to the line length stops runaways. Finished lines are checked (:func:`check_line`) and
-failures are resampled a few times before the best attempt is accepted.
+failures are resampled a few times before the best attempt is accepted. With a legibility
+checker (``checker.py``), lines that pass those checks but do not read as their text are
+resampled too, and the attempt that reads best is kept.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from .numpy_net import NumpyNet, Text
 __all__ = ["Prime", "SampledLine", "SampleOptions", "replay", "sample_lines"]
 
 if TYPE_CHECKING:
+    from .checker import Checker
     from .model import HandwritingModel
 
 logger = logging.getLogger(__name__)
@@ -48,6 +51,7 @@ class SampleOptions:
     max_steps_per_char: float = 2.0  # × kappa_scale (≈ points per character)
     prime: Prime | None = None
     progress: bool | None = None  # a bar of finished lines; None: when stderr is a terminal
+    checker: Checker | None = None  # resample lines it cannot read as their text
 
 
 class Engine(Protocol):
@@ -291,10 +295,25 @@ def _assemble(
     return out
 
 
+def _rank(line: SampledLine) -> tuple[bool, float]:
+    """Order of preference between attempts at one line: no failure, then the checker's
+    score (lower reads more clearly as the text)."""
+    return line.failure is not None, line.legibility if line.legibility is not None else 0.0
+
+
+def _judge(line: SampledLine, checker: Checker | None) -> bool:
+    """Score a line that passed :func:`check_line` with the checker; True if it flags it."""
+    if checker is None or line.failure is not None:
+        return False
+    line.legibility, line.reading = checker.assess(line.offsets, line.text)
+    return checker.flags(line.legibility)
+
+
 def sample_lines(
     net: NumpyNet | HandwritingModel, texts: Sequence[str], opts: SampleOptions | None = None
 ) -> list[SampledLine]:
-    """Sample all ``texts`` as one batch, resampling lines that fail :func:`check_line`.
+    """Sample all ``texts`` as one batch, resampling lines that fail :func:`check_line` or
+    that ``opts.checker`` cannot read as their text; each line keeps its best attempt.
 
     ``net`` is a :class:`NumpyNet` (CPU, no torch) or a torch ``HandwritingModel`` on any
     device; with the same seed each gives the same strokes every time (the two backends
@@ -302,6 +321,7 @@ def sample_lines(
     opts = opts or SampleOptions()
     engine = make_engine(net, None if opts.seed is None else int(opts.seed))
     result: list[SampledLine | None] = [None] * len(texts)
+    illegible, broken = [0] * len(texts), [0] * len(texts)
     pending = list(range(len(texts)))
     for attempt in range(1, opts.retries + 2):
         with engine.threads():
@@ -309,17 +329,18 @@ def sample_lines(
         still = []
         for i, (line, hit_limit) in zip(pending, sampled):
             line.failure = check_line(line, net.config, hit_limit)
-            line.attempts = attempt
-            previous = result[i]
-            if previous is None or previous.failure is not None:
-                result[i] = line
-            if line.failure is not None:
+            flagged = _judge(line, opts.checker)
+            illegible[i] += flagged
+            broken[i] += line.failure is not None
+            best = result[i]
+            if best is None or _rank(line) < _rank(best):
+                result[i] = best = line
+            best.attempts, best.illegible, best.broken = attempt, illegible[i], broken[i]
+            if line.failure is not None or flagged:
                 still.append(i)
         if not still:
             break
-        logger.debug(
-            "attempt %d: %d of %d lines failed, resampling", attempt, len(still), len(texts)
-        )
+        logger.debug("attempt %d: %d of %d lines resampled", attempt, len(still), len(texts))
         pending = still
     lines = [line for line in result if line is not None]
     for line in lines:

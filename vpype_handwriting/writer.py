@@ -14,9 +14,10 @@ from . import alphabet as alpha
 from .layout import Calibration, LayoutOptions, WrittenLine, layout_text
 from .numpy_net import NumpyNet
 from .sampling import SampledLine, SampleOptions, sample_lines
-from .weights import WeightsError, load_weights
+from .weights import WeightsError, load_weights, shipped_weights
 
 if TYPE_CHECKING:
+    from .checker import Checker
     from .model import HandwritingModel
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,17 @@ def cached_model(weights: str | None, device: str) -> NumpyNet | HandwritingMode
     if device == "cpu":
         return NumpyNet.load(path)
     return load_weights(path, device)
+
+
+@functools.lru_cache(maxsize=4)
+def cached_checker(weights: str | None) -> Checker | None:
+    """The legibility checker shipped beside ``weights`` (a folder, or a .safetensors file's
+    folder), or None when those weights have none."""
+    from .checker import Checker
+
+    path = shipped_weights() if weights is None else Path(weights)
+    folder = path if path.is_dir() else path.parent
+    return Checker.load(folder) if Checker.available(folder) else None
 
 
 def _may_have_cuda() -> bool:
@@ -69,12 +81,22 @@ class Handwriter:
     # Counters, not every sampled line: batch letters would keep each line's attention.
     lines_written: int = 0
     resampled: int = 0  # lines that needed more than one attempt
+    broken: int = 0  # lines the failed-line checks (stuck, runaway) sent back at least once
+    illegible: int = 0  # lines the legibility checker sent back at least once
     failed: list[SampledLine] = field(default_factory=list)  # still wrong after retries
 
     @classmethod
-    def load(cls, weights: Path | None = None, device: str = "auto", **kwargs) -> Handwriter:
-        model = cached_model(None if weights is None else str(weights), resolve_device(device))
-        return cls(model, **kwargs)
+    def load(
+        cls, weights: Path | None = None, device: str = "auto", check: bool = True, **kwargs
+    ) -> Handwriter:
+        """The model in ``weights`` (default: shipped) on ``device``; with ``check``, the
+        legibility checker beside the weights, if they have one, sends back the lines it
+        cannot read as their text."""
+        name = None if weights is None else str(weights)
+        writer = cls(cached_model(name, resolve_device(device)), **kwargs)
+        if check:
+            writer.sample.checker = cached_checker(name)
+        return writer
 
     @property
     def alphabet(self) -> str:
@@ -99,6 +121,8 @@ class Handwriter:
         lines = sample_lines(self.model, texts, self.sample)
         self.lines_written += len(lines)
         self.resampled += sum(1 for line in lines if line.attempts > 1)
+        self.broken += sum(1 for line in lines if line.broken)
+        self.illegible += sum(1 for line in lines if line.illegible)
         self.failed += [line for line in lines if line.failure is not None]
         return lines
 

@@ -12,6 +12,7 @@ import vpype_cli
 from vpype_cli import ChoiceType, FloatType, IntegerType, LengthType, PathType, TextType
 
 from .. import defaults
+from .tools import check_option
 
 if TYPE_CHECKING:  # torch is imported only when the command runs
     from ..layout import LayoutOptions
@@ -161,6 +162,7 @@ def _read_text(text: str | None, file: str | None) -> str:
     default=None,
     help="Model folder or .safetensors file (default: the shipped weights).",
 )
+@check_option
 @vpype_cli.generator
 def handwrite(
     text: str | None,
@@ -178,6 +180,7 @@ def handwrite(
     smooth: int,
     device: str,
     weights: str | None,
+    check: bool,
 ) -> vp.LineCollection:
     """Write text in realistic human handwriting.
 
@@ -214,7 +217,7 @@ def handwrite(
         line_spacing=line_spacing,
         smooth=smooth,
     )
-    writer = _writer(weights, device, bias, seed, style, unknown)
+    writer = _writer(weights, device, bias, seed, style, unknown, check)
     return _to_collection(writer, _read_text(text, file), layout)
 
 
@@ -225,6 +228,7 @@ def _writer(
     seed: int | None,
     style: str,
     unknown: str,
+    check: bool = True,
 ) -> Handwriter:
     import numpy as np
 
@@ -236,7 +240,11 @@ def _writer(
         seed = int(np.random.randint(2**31))
     try:
         writer = Handwriter.load(
-            weights, device, unknown=unknown, sample=SampleOptions(bias=bias, seed=seed)
+            weights,
+            device,
+            check=check,
+            unknown=unknown,
+            sample=SampleOptions(bias=bias, seed=seed),
         )
     except WeightsError as exc:
         raise click.BadParameter(str(exc), param_hint="--weights") from None

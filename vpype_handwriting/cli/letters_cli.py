@@ -13,7 +13,7 @@ import numpy as np
 import vpype as vp
 
 from .. import defaults
-from .tools import bias_option, cli, weights_option
+from .tools import bias_option, check_option, cli, weights_option
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,10 @@ def run_letters(
     page, opts = _geometry(kw)
     try:
         writer = Handwriter.load(
-            kw["weights"], kw["device"], sample=SampleOptions(bias=kw["bias"], seed=kw["seed"])
+            kw["weights"],
+            kw["device"],
+            check=kw["check"],
+            sample=SampleOptions(bias=kw["bias"], seed=kw["seed"]),
         )
         writer.sample.prime = load_style(kw["style"], writer.alphabet)
         rows, warnings = plan(
@@ -215,6 +218,7 @@ def run_letters(
     show_default=True,
 )
 @weights_option
+@check_option
 @click.option(
     "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True
 )
