@@ -3,11 +3,15 @@
 Writes every sentence of ``sentences.txt`` (42 letter-style sentences: capitals, digits,
 punctuation; none from IAM-OnDB) one per line with the default settings, saves the SVG, a PNG
 and the expected text, then runs ``../shared/tools/reader/reader.py cer`` on the SVG and
-prints the character error rate, the failed-line count of the sampler's own detection (lines
-resampled, and lines still failing after the retries) and the seconds taken.
+prints the character error rate, how often the sampler's own failed-line detection (stuck
+or runaway attention, scribbles) and the legibility checker sent a line back, the lines
+still failing after the retries, and the seconds taken. ``--no-check`` writes without the
+checker (the same seeds give the same first attempts, so the two runs compare line by line);
+``--per-line`` adds a table of each line: the reader's reading and error, the checker's
+score and reading, the attempts.
 
     python benchmarks/legibility.py [--out DIR] [--bias 0.75] [--seeds 1,2,3] [--style 3]
-                                    [--weights DIR]
+                                    [--weights DIR] [--no-check] [--per-line]
 """
 
 from __future__ import annotations
@@ -36,13 +40,22 @@ def write_and_read(args: argparse.Namespace, sentences: list[str], seed: int) ->
     if args.bias is not None:
         sample.bias = args.bias
     start = time.perf_counter()
-    writer = Handwriter.load(args.weights, "cpu", sample=sample)
+    writer = Handwriter.load(args.weights, "cpu", check=args.check, sample=sample)
     from vpype_handwriting import defaults
     from vpype_handwriting.styles import load_style
 
     args.style = args.style or defaults.STYLE
     writer.sample.prime = load_style(args.style, writer.alphabet)
     layout = LayoutOptions(size=2.5 * 96 / 25.4, line_spacing=args.line_spacing)
+    sampled: dict[str, object] = {}  # each text's sampled line, for the per-line table
+    sample_texts = writer.sample_texts
+
+    def keep(texts: list[str]) -> list:
+        out = sample_texts(texts)
+        sampled.update({line.text: line for line in out})
+        return out
+
+    writer.sample_texts = keep  # type: ignore[method-assign]
     lines = writer.write("\n".join(sentences), layout)
     seconds = time.perf_counter() - start
     doc = vp.Document()
@@ -61,14 +74,46 @@ def write_and_read(args: argparse.Namespace, sentences: list[str], seed: int) ->
     found = re.findall(r"CER\s+([0-9.]+)", proc.stdout)
     if not found or "warning" in proc.stdout + proc.stderr:
         print(proc.stdout[-2000:], proc.stderr[-2000:], file=sys.stderr)
+    if args.per_line:
+        per_line(args, svg, sentences, sampled, args.out / f"{stem}-lines.tsv")
     return {
         "cer": float(found[-1]) if found else float("nan"),
         "resampled": writer.resampled,
+        "broken": writer.broken,
+        "illegible": writer.illegible,
         "failed": len(writer.failed),
         "seconds": seconds,
         "bias": sample.bias,
         "svg": svg,
     }
+
+
+def per_line(
+    args: argparse.Namespace, svg: Path, sentences: list[str], sampled: dict, out: Path
+) -> None:
+    """Each line: the reader's reading and edit distance, the checker's score and reading,
+    the attempts (a TSV, and the lines the reader got wrong printed)."""
+    from vpype_handwriting.checker import edit_distance
+
+    proc = subprocess.run(
+        [sys.executable, str(args.reader), "read", str(svg)], capture_output=True, text=True
+    )
+    read = [r for r in proc.stdout.splitlines() if r.strip()]
+    if len(read) != len(sentences):
+        print(f"reader found {len(read)} lines for {len(sentences)}", file=sys.stderr)
+        return
+    rows = ["text\treader\treader_errors\tchecker_score\tchecker_reading\tattempts"]
+    for text, reading in zip(sentences, read):
+        line = sampled.get(text)
+        errors = edit_distance(" ".join(reading.split()), " ".join(text.split()))
+        score = getattr(line, "legibility", None)
+        rows.append("\t".join([
+            text, reading, str(errors), "" if score is None else f"{score:.3f}",
+            getattr(line, "reading", None) or "", str(getattr(line, "attempts", "")),
+        ]))  # fmt: skip
+        if errors:
+            print(f"    {errors} error(s): {reading!r}  (score {score})", file=sys.stderr)
+    out.write_text("\n".join(rows) + "\n")
 
 
 def main() -> None:
@@ -81,6 +126,10 @@ def main() -> None:
     parser.add_argument("--style", default=None, help="default: the command's; or none")
     parser.add_argument("--weights", type=Path, default=None)
     parser.add_argument("--reader", type=Path, default=READER)
+    parser.add_argument(
+        "--no-check", dest="check", action="store_false", help="without the checker"
+    )
+    parser.add_argument("--per-line", action="store_true", help="a TSV of every line")
     parser.add_argument("--sentences", type=Path, default=HERE / "sentences.txt")
     parser.add_argument(
         "--line-spacing",
@@ -94,12 +143,16 @@ def main() -> None:
     runs = [write_and_read(args, sentences, seed) for seed in args.seeds]
     n = len(sentences) * len(runs)
     resampled = sum(r["resampled"] for r in runs)
+    broken = sum(r["broken"] for r in runs)
+    illegible = sum(r["illegible"] for r in runs)
     print(f"sentences          {len(sentences)} x seeds {','.join(map(str, args.seeds))}")
-    print(f"style              {args.style}, bias {runs[0]['bias']}")
+    print(f"style              {args.style}, bias {runs[0]['bias']}, checker {args.check}")
     for seed, r in zip(args.seeds, runs):
         print(f"  seed {seed:<3d} CER {r['cer']:.3f}  resampled {r['resampled']}  {r['svg']}")
     print(f"reader CER         {sum(r['cer'] for r in runs) / len(runs):.3f} (mean)")
     print(f"lines resampled    {resampled} of {n} ({100 * resampled / n:.1f}%)")
+    print(f"  failed-line detection fired on {broken} ({100 * broken / n:.1f}%)")
+    print(f"  legibility checker sent back   {illegible} ({100 * illegible / n:.1f}%)")
     print(f"lines still failed {sum(r['failed'] for r in runs)}")
     print(
         f"seconds            {sum(r['seconds'] for r in runs) / len(runs):.1f} per seed "
