@@ -96,12 +96,12 @@ def make_batch(
         lines = [padded[k, : len(x)] for k, x in enumerate(lines)]
     feats = [ink_features(x, config.scale) for x in lines]
     frames = torch.tensor([len(f) for f in feats])
-    x = torch.zeros(len(feats), int(frames.max()), 8)
+    batch = torch.zeros(len(feats), int(frames.max()), 8)
     for k, f in enumerate(feats):
-        x[k, : len(f)] = torch.from_numpy(f)
+        batch[k, : len(f)] = torch.from_numpy(f)
     labels = [encode(data.texts[i], config.alphabet) for i in idx]
     counts = torch.tensor([len(lab) for lab in labels])
-    return x, frames, torch.from_numpy(np.concatenate(labels)), counts
+    return batch, frames, torch.from_numpy(np.concatenate(labels)), counts
 
 
 def line_scores(net: CheckerNet, data: Dataset) -> tuple[np.ndarray, float]:

@@ -253,7 +253,7 @@ class Dataset:
     def subset(self, keep: np.ndarray) -> Dataset:
         idx = np.flatnonzero(keep)
         return Dataset.from_lines(
-            [self.line(i) for i in idx],
+            [self.line(int(i)) for i in idx],
             [self.texts[i] for i in idx],
             [self.forms[i] for i in idx],
         )

@@ -139,8 +139,8 @@ def written_x_height(shaped: Sequence[WrittenLine], fallback: float) -> float:
     ``fallback`` (the calibration) when there are too few lowercase letters to tell."""
     if sum(c.islower() for line in shaped for c in line.text) < MIN_LOWERCASE:
         return fallback
-    tops = [strokes.letter_tops(line.polylines) for line in shaped if line.polylines]
-    tops = np.concatenate(tops) if tops else np.zeros(0)
+    per_line = [strokes.letter_tops(line.polylines) for line in shaped if line.polylines]
+    tops = np.concatenate(per_line) if per_line else np.zeros(0)
     return float(np.median(tops)) if len(tops) >= MIN_TOPS else fallback
 
 

@@ -129,6 +129,8 @@ def first_layer_step(
 class HandwritingModel(nn.Module):
     """The synthesis network: ``forward`` scores whole sequences, ``step`` one point."""
 
+    offset_std: Tensor  # a buffer: the input normalization, saved with the weights
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
@@ -253,14 +255,8 @@ class HandwritingModel(nn.Module):
                 hc = (zero, zero)
             else:
                 hc = (prev[0][0], prev[1][0])
-            h, cell = torch.lstm_cell(
-                torch.cat([x, below, w], -1),
-                hc,
-                lstm.weight_ih_l0,
-                lstm.weight_hh_l0,
-                lstm.bias_ih_l0,
-                lstm.bias_hh_l0,
-            )
+            w_ih, w_hh, b_ih, b_hh = lstm.all_weights[0]  # its one layer
+            h, cell = torch.lstm_cell(torch.cat([x, below, w], -1), hc, w_ih, w_hh, b_ih, b_hh)
             carried.append((h[None], cell[None]))
             hidden.append(h)
             below = h

@@ -60,7 +60,8 @@ class Engine(Protocol):
     Arrays stay in the backend (``xp`` is numpy or torch); the loop in :func:`sample_batch`
     uses only what both share."""
 
-    xp: Any
+    @property
+    def xp(self) -> Any: ...
 
     def begin(self, indices: np.ndarray, prime: Prime | None) -> None: ...
     def step(self, bias: float) -> tuple[Any, Any]: ...  # sampled x (B, 3), phi (B, U)

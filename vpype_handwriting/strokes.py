@@ -82,7 +82,7 @@ def drop_jitter(polylines: list[np.ndarray], min_step: float) -> list[np.ndarray
 
 def _extrema(polylines: list[np.ndarray], lowest: bool) -> np.ndarray:
     """Points where the pen turns in y: bottoms (y largest, y grows down) or tops."""
-    found = []
+    found: list[np.ndarray] = []
     for line in polylines:
         y = line[:, 1]
         if len(y) < 3:

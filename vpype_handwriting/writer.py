@@ -6,9 +6,10 @@ import functools
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import alphabet as alpha
 from .layout import Calibration, LayoutOptions, WrittenLine, layout_text
@@ -87,7 +88,11 @@ class Handwriter:
 
     @classmethod
     def load(
-        cls, weights: Path | None = None, device: str = "auto", check: bool = True, **kwargs
+        cls,
+        weights: Path | str | None = None,
+        device: str = "auto",
+        check: bool = True,
+        **kwargs: Any,
     ) -> Handwriter:
         """The model in ``weights`` (default: shipped) on ``device``; with ``check``, the
         legibility checker beside the weights, if they have one, sends back the lines it
@@ -117,7 +122,7 @@ class Handwriter:
         """Normalize and check ``text`` (raises on unknown characters or empty text)."""
         return alpha.check(text, self.alphabet, self.unknown)
 
-    def sample_texts(self, texts: list[str]) -> list[SampledLine]:
+    def sample_texts(self, texts: Sequence[str]) -> list[SampledLine]:
         lines = sample_lines(self.model, texts, self.sample)
         self.lines_written += len(lines)
         self.resampled += sum(1 for line in lines if line.attempts > 1)

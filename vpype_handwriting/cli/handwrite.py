@@ -213,7 +213,7 @@ def handwrite(
         wrap=wrap,
         align=align,
         justify=justify,
-        position=tuple(position),
+        position=(position[0], position[1]),
         line_spacing=line_spacing,
         smooth=smooth,
     )

@@ -264,6 +264,7 @@ def inspect(
 
     Example: vpype-handwriting inspect "Dear Tom" --out inspect.png
     """
+    from ..numpy_net import NumpyNet
     from ..render import render_inspection
     from ..sampling import SampleOptions, replay
     from ..writer import Handwriter
@@ -274,6 +275,7 @@ def inspect(
 
         writer.sample.prime = load_style(style, writer.alphabet)
         (line,) = writer.sample_texts([writer.prepare_text(text)])
+        assert isinstance(writer.model, NumpyNet)  # loaded for the CPU above
         render_inspection(line, replay(writer.model, line, writer.sample.prime), out)
     except (ValueError, RuntimeError) as exc:
         _fail(exc)
