@@ -102,14 +102,19 @@ def per_line(
     if len(read) != len(sentences):
         print(f"reader found {len(read)} lines for {len(sentences)}", file=sys.stderr)
         return
+    from vpype_handwriting.writer import cached_checker
+
+    checker = cached_checker(None if args.weights is None else str(args.weights))
     rows = ["text\treader\treader_errors\tchecker_score\tchecker_reading\tattempts"]
     for text, reading in zip(sentences, read):
         line = sampled.get(text)
         errors = edit_distance(" ".join(reading.split()), " ".join(text.split()))
-        score = getattr(line, "legibility", None)
+        score, checked = getattr(line, "legibility", None), getattr(line, "reading", None)
+        if score is None and checker is not None and line is not None:  # --no-check
+            score, checked = checker.assess(line.offsets, line.text)
         rows.append("\t".join([
             text, reading, str(errors), "" if score is None else f"{score:.3f}",
-            getattr(line, "reading", None) or "", str(getattr(line, "attempts", "")),
+            checked or "", str(getattr(line, "attempts", "")),
         ]))  # fmt: skip
         if errors:
             print(f"    {errors} error(s): {reading!r}  (score {score})", file=sys.stderr)

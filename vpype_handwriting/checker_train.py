@@ -75,7 +75,7 @@ class CheckerOptions:
     lr_decay: float = 0.9
     epochs: int = 20
     augment: float = 0.15
-    quantile: float = 0.95  # of the validation lines' scores: the flagging threshold
+    quantile: float = 0.5  # of the validation lines' scores: the flagging threshold
     time_limit: float | None = None  # seconds
     seed: int = 0
     max_batches: int | None = None  # tests
@@ -167,7 +167,12 @@ class CheckerTrainer:
         os.replace(tmp, self.ckpt)
 
     def run(self) -> None:
+        """Train until ``epochs`` (exporting at each epoch's end), the time limit or
+        ``max_batches``; a run already at ``epochs`` only recalibrates and exports."""
         opts, start, done = self.opts, time.monotonic(), 0
+        if self.epoch >= opts.epochs:
+            self.export()
+            return
         while self.epoch < opts.epochs:
             batches = epoch_batches(self.train_data, opts.batch_size, opts.seed, self.epoch)
             for group in self.optimizer.param_groups:

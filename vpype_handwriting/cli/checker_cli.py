@@ -39,9 +39,10 @@ from .tools import _fail, cli, data_option, require_torch, weights_option
 @click.option(
     "--quantile",
     type=click.FloatRange(0.5, 1.0),
-    default=0.95,
+    default=0.5,
     show_default=True,
-    help="Flag sampled lines that read worse than this share of the real validation lines.",
+    help="Flag sampled lines that read worse than this share of the real validation lines "
+    "(a finished run only recalibrates).",
 )
 @click.option("--time-limit", type=float, default=None, help="Stop after N minutes.")
 @click.option("--seed", type=int, default=0, show_default=True)
