@@ -40,10 +40,12 @@ def test_numpy_checker_computes_what_the_torch_net_computes_on_a_padded_batch() 
         batch = net(x, frames).numpy()
     numpy_checker = as_numpy(net)
     assert len(set(frames.tolist())) > 1  # the batch really is padded
+    together = numpy_checker.log_probs_batch([data.line(int(k)) for k in idx])
     for k in idx:
         alone = numpy_checker.log_probs(data.line(int(k)))
         assert alone.shape == (int(frames[k]), len(ALPHABET) + 1)
         np.testing.assert_allclose(alone, batch[k, : int(frames[k])], atol=1e-4)
+        np.testing.assert_allclose(together[k], alone, atol=1e-5)
 
 
 def test_ctc_loss_matches_torch_including_repeated_letters() -> None:

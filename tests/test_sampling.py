@@ -241,9 +241,9 @@ class ScriptedChecker:
     def __init__(self, scores: dict[str, list[float]], threshold: float = 2.0) -> None:
         self.scores, self.threshold, self.calls = scores, threshold, []
 
-    def assess(self, offsets: np.ndarray, text: str) -> tuple[float, str]:
-        self.calls.append(text)
-        return self.scores[text].pop(0), text.upper()
+    def assess_batch(self, lines: list, texts: list[str]) -> list[tuple[float, str]]:
+        self.calls += texts
+        return [(self.scores[text].pop(0), text.upper()) for text in texts]
 
     def flags(self, score: float) -> bool:
         return score > self.threshold

@@ -73,22 +73,41 @@ def encode(text: str, alphabet: str) -> np.ndarray:
     return np.array([index[c] for c in text if c in index], dtype=np.int64)
 
 
-def _lstm_direction(
-    x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, bias: np.ndarray, reverse: bool
-) -> np.ndarray:
-    """One direction of one torch ``nn.LSTM`` layer over (T, In); gates i, f, g, o."""
-    steps, hidden = len(x), w_hh.shape[1]
-    gates_in = x @ w_ih.T + bias
-    h, c = np.zeros(hidden, F32), np.zeros(hidden, F32)
-    out = np.empty((steps, hidden), F32)
-    for t in range(steps - 1, -1, -1) if reverse else range(steps):
-        g = gates_in[t] + w_hh @ h
-        i, f = 1 / (1 + np.exp(-g[:hidden])), 1 / (1 + np.exp(-g[hidden : 2 * hidden]))
-        cell, o = np.tanh(g[2 * hidden : 3 * hidden]), 1 / (1 + np.exp(-g[3 * hidden :]))
-        c = f * c + i * cell
-        h = o * np.tanh(c)
-        out[t] = h
+def _fold(w_ih: np.ndarray, w_hh: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, ...]:
+    """torch's LSTM weights with the i, f and o gates scaled by ½, so that one ``tanh`` over
+    all four gates gives the sigmoids as ``0.5 + 0.5 tanh(x / 2)`` (as ``numpy_net.py``)."""
+    hidden = w_hh.shape[1]
+    scale = np.full(4 * hidden, 0.5, F32)
+    scale[2 * hidden : 3 * hidden] = 1.0
+    return w_ih.T * scale, np.ascontiguousarray(w_hh.T * scale), bias * scale
+
+
+def _direction(gates_in: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
+    """One LSTM direction over (T, B, 4H) input gate terms, left to right → (T, B, H)."""
+    steps, batch, hidden = gates_in.shape[0], gates_in.shape[1], w_hh.shape[0]
+    h, c = np.zeros((batch, hidden), F32), np.zeros((batch, hidden), F32)
+    out = np.empty((steps, batch, hidden), F32)
+    for t in range(steps):
+        g = np.tanh(gates_in[t] + h @ w_hh)
+        c = (0.5 + 0.5 * g[:, hidden : 2 * hidden]) * c + (0.5 + 0.5 * g[:, :hidden]) * g[
+            :, 2 * hidden : 3 * hidden
+        ]
+        h = out[t] = (0.5 + 0.5 * g[:, 3 * hidden :]) * np.tanh(c)
     return out
+
+
+def _bilstm(
+    x: np.ndarray, flip: np.ndarray, layer: list[tuple[np.ndarray, ...]]
+) -> np.ndarray:  # noqa: E501
+    """One bidirectional layer over a padded batch (B, T, In) → (B, T, 2H); the backward
+    direction reads each line reversed within its own length (``flip``), so padding never
+    reaches a line's steps."""
+    (wi_f, wh_f, b_f), (wi_b, wh_b, b_b) = layer
+    rows = np.arange(len(x))[:, None]
+    ahead = _direction(np.ascontiguousarray((x @ wi_f + b_f).transpose(1, 0, 2)), wh_f)
+    rev = np.ascontiguousarray((x[rows, flip] @ wi_b + b_b).transpose(1, 0, 2))
+    back = _direction(rev, wh_b).transpose(1, 0, 2)[rows, flip]
+    return np.concatenate([ahead.transpose(1, 0, 2), back], 2)
 
 
 def _logsumexp(a: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -111,10 +130,13 @@ def ctc_nll(log_probs: np.ndarray, labels: np.ndarray) -> float:
     alpha[0] = log_probs[0, 0]
     if n > 1:
         alpha[1] = log_probs[0, ext[1]]
+    emit = log_probs[:, ext]
+    prev1, prev2 = np.full(n, -np.inf), np.full(n, -np.inf)
     for t in range(1, len(log_probs)):
-        prev1 = np.concatenate([[-np.inf], alpha[:-1]])
-        prev2 = np.where(skip, np.concatenate([[-np.inf, -np.inf], alpha[:-2]]), -np.inf)
-        alpha = _logsumexp(np.stack([alpha, prev1, prev2]), 0) + log_probs[t, ext]
+        prev1[1:] = alpha[:-1]
+        prev2[2:] = np.where(skip[2:], alpha[:-2], -np.inf)
+        with np.errstate(invalid="ignore"):  # -inf - -inf inside logaddexp: no path
+            alpha = np.logaddexp(np.logaddexp(alpha, prev1), prev2) + emit[t]
     total = _logsumexp(alpha[-2:]) if n > 1 else alpha[-1]
     return float(-total)
 
@@ -148,7 +170,7 @@ class Checker:
         for k in range(config.layers):
             dirs = []
             for side in ("fwd", "bwd"):
-                dirs.append((
+                dirs.append(_fold(
                     t[f"{side}.{k}.weight_ih_l0"],
                     t[f"{side}.{k}.weight_hh_l0"],
                     t[f"{side}.{k}.bias_ih_l0"] + t[f"{side}.{k}.bias_hh_l0"],
@@ -181,13 +203,25 @@ class Checker:
 
     def log_probs(self, offsets: np.ndarray) -> np.ndarray:
         """(frames, labels) log-probabilities of one line's pen offsets."""
-        x = np.tanh(features(offsets, self.config.scale) @ self.w_in.T + self.b_in)
-        for forward, backward in self.layers:
-            x = np.concatenate(
-                [_lstm_direction(x, *forward, False), _lstm_direction(x, *backward, True)], 1
-            )
+        return self.log_probs_batch([offsets])[0]
+
+    def log_probs_batch(self, lines: list[np.ndarray]) -> list[np.ndarray]:
+        """Each line's (frames, labels) log-probabilities, all lines run as one batch: the
+        backward direction reads each line reversed within its own length."""
+        feats = [features(x, self.config.scale) for x in lines]
+        lengths = np.array([len(f) for f in feats])
+        steps = int(lengths.max())
+        batch = np.zeros((len(feats), steps, FEATURES), F32)
+        for k, f in enumerate(feats):
+            batch[k, : len(f)] = f
+        t = np.arange(steps)
+        flip = np.where(t < lengths[:, None], lengths[:, None] - 1 - t, t)  # an involution
+        x = np.tanh(batch @ self.w_in.T + self.b_in)
+        for layer in self.layers:
+            x = _bilstm(x, flip, layer)
         logits = x @ self.w_out.T + self.b_out
-        return logits - _logsumexp(logits)[:, None]
+        log_probs = logits - _logsumexp(logits)[..., None]
+        return [log_probs[k, :n] for k, n in enumerate(lengths)]
 
     def nll_per_char(self, offsets: np.ndarray, text: str) -> float:
         """CTC loss of ``text`` for this ink, per character (nats)."""
@@ -196,10 +230,18 @@ class Checker:
 
     def assess(self, offsets: np.ndarray, text: str) -> tuple[float, str]:
         """(CTC nats per character of ``text``, what the checker reads) for one line."""
-        log_probs = self.log_probs(offsets)
-        labels = encode(text, self.config.alphabet)
-        score = ctc_nll(log_probs, labels) / max(1, len(labels))
-        return score, greedy(log_probs, self.config.alphabet)
+        return self.assess_batch([offsets], [text])[0]
+
+    def assess_batch(
+        self, lines: list[np.ndarray], texts: list[str]
+    ) -> list[tuple[float, str]]:
+        """:meth:`assess` for many lines at once (one batched pass through the LSTMs)."""
+        out = []
+        for log_probs, text in zip(self.log_probs_batch(lines), texts):
+            labels = encode(text, self.config.alphabet)
+            score = ctc_nll(log_probs, labels) / max(1, len(labels))
+            out.append((score, greedy(log_probs, self.config.alphabet)))
+        return out
 
     def read(self, offsets: np.ndarray) -> str:
         return greedy(self.log_probs(offsets), self.config.alphabet)

@@ -302,12 +302,16 @@ def _rank(line: SampledLine) -> tuple[bool, float]:
     return line.failure is not None, line.legibility if line.legibility is not None else 0.0
 
 
-def _judge(line: SampledLine, checker: Checker | None) -> bool:
-    """Score a line that passed :func:`check_line` with the checker; True if it flags it."""
-    if checker is None or line.failure is not None:
-        return False
-    line.legibility, line.reading = checker.assess(line.offsets, line.text)
-    return checker.flags(line.legibility)
+def _judge(lines: list[SampledLine], checker: Checker | None) -> list[bool]:
+    """Score the lines that passed :func:`check_line` with the checker, all in one batch;
+    whether it sends each line back."""
+    todo = [line for line in lines if line.failure is None]
+    if checker is None or not todo:
+        return [False] * len(lines)
+    judged = checker.assess_batch([ln.offsets for ln in todo], [ln.text for ln in todo])
+    for line, (score, reading) in zip(todo, judged):
+        line.legibility, line.reading = score, reading
+    return [line.legibility is not None and checker.flags(line.legibility) for line in lines]
 
 
 def sample_lines(
@@ -325,12 +329,13 @@ def sample_lines(
     illegible, broken = [0] * len(texts), [0] * len(texts)
     pending = list(range(len(texts)))
     for attempt in range(1, opts.retries + 2):
-        with engine.threads():
+        with engine.threads():  # one BLAS thread on a busy CPU, for the checker too
             sampled = sample_batch(engine, net.config, [texts[i] for i in pending], opts)
+            for line, hit_limit in sampled:
+                line.failure = check_line(line, net.config, hit_limit)
+            judged = _judge([line for line, _ in sampled], opts.checker)
         still = []
-        for i, (line, hit_limit) in zip(pending, sampled):
-            line.failure = check_line(line, net.config, hit_limit)
-            flagged = _judge(line, opts.checker)
+        for i, (line, _), flagged in zip(pending, sampled, judged):
             illegible[i] += flagged
             broken[i] += line.failure is not None
             best = result[i]
