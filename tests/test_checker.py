@@ -165,3 +165,33 @@ def test_train_checker_says_when_there_is_nothing_to_validate_on(
     result = CliRunner().invoke(cli, [*args, "--run-dir", str(tmp_path / "run")])
     assert result.exit_code != 0 and "validation lines" in result.output
     assert "Traceback" not in result.output
+
+
+def test_inspect_tells_what_the_checker_reads(
+    tmp_path: Path, tiny_weights: Path, monkeypatch
+) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+    from safetensors.torch import save_file
+
+    from vpype_handwriting import sampling
+    from vpype_handwriting.cli.tools import cli
+    from vpype_handwriting.weights import read_meta
+
+    monkeypatch.setattr(sampling, "check_line", lambda *a: None)  # random ink passes
+
+    weights = tmp_path / "weights"
+    shutil.copytree(tiny_weights, weights)
+    alphabet = read_meta(weights)["config"]["alphabet"]
+    torch.manual_seed(0)
+    net = CheckerNet(ck.CheckerConfig(alphabet, hidden=8, threshold=50.0))
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()},
+              str(weights / ck.CHECKER_WEIGHTS))  # fmt: skip
+    (weights / ck.CHECKER_CONFIG).write_text(json.dumps({"config": net.config.to_dict()}))
+    out = tmp_path / "inspect.png"
+    args = ["inspect", "tea", "--out", str(out), "--weights", str(weights), "--style", "none"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert out.is_file() and "1 attempt(s), ok" in result.output
+    assert "checker reads" in result.output  # threshold 50 nats: read, never sent back

@@ -281,6 +281,8 @@ def inspect(
         _fail(exc)
     state = f"FAILED: {line.failure}" if line.failure else "ok"
     click.echo(f"{len(line.offsets)} points, {line.attempts} attempt(s), {state}; wrote {out}")
+    if line.legibility is not None:
+        click.echo(f"checker reads {line.reading!r} ({line.legibility:.3f} nats/character)")
 
 
 @cli.command()
