@@ -185,7 +185,7 @@ def test_inspect_tells_what_the_checker_reads(
     shutil.copytree(tiny_weights, weights)
     alphabet = read_meta(weights)["config"]["alphabet"]
     torch.manual_seed(0)
-    net = CheckerNet(ck.CheckerConfig(alphabet, hidden=8, threshold=50.0))
+    net = CheckerNet(ck.CheckerConfig(alphabet, hidden=8, threshold=50.0, max_misread=99))
     save_file({k: v.contiguous() for k, v in net.state_dict().items()},
               str(weights / ck.CHECKER_WEIGHTS))  # fmt: skip
     (weights / ck.CHECKER_CONFIG).write_text(json.dumps({"config": net.config.to_dict()}))
@@ -194,4 +194,15 @@ def test_inspect_tells_what_the_checker_reads(
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert out.is_file() and "1 attempt(s), ok" in result.output
-    assert "checker reads" in result.output  # threshold 50 nats: read, never sent back
+    assert "checker reads" in result.output  # 50 nats, 99 letters: read, never sent back
+
+
+def test_a_line_is_sent_back_for_its_score_or_for_more_than_one_misread_letter() -> None:
+    checker = as_numpy(tiny_net())
+    checker.config.threshold = 0.3
+    assert not checker.sends_back(0.1, "it rained for nine days", "it rained for nine days")
+    assert not checker.sends_back(0.1, "itrained for hine days", "it rained for nine days")
+    assert checker.sends_back(0.1, "it rainedfor hine dags", "it rained for nine days")
+    assert checker.sends_back(0.5, "it rained for nine days", "it rained for nine days")
+    checker.config.threshold = 0.0  # an uncalibrated checker sends nothing back
+    assert not checker.sends_back(9.0, "xyz", "it rained")

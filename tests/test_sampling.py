@@ -245,7 +245,7 @@ class ScriptedChecker:
         self.calls += texts
         return [(self.scores[text].pop(0), text.upper()) for text in texts]
 
-    def flags(self, score: float) -> bool:
+    def sends_back(self, score: float, reading: str, text: str) -> bool:
         return score > self.threshold
 
 
@@ -274,3 +274,20 @@ def test_the_checker_does_not_judge_lines_that_already_failed(backend) -> None:
     (line,) = sample_lines(backend(model), ["stuck"], opts)
     assert line.failure is not None and checker.calls == [] and line.legibility is None
     assert line.broken == line.attempts == 2
+
+
+def test_an_attempt_the_checker_accepts_beats_a_better_scored_one_it_sent_back(
+    backend, monkeypatch
+) -> None:
+    from vpype_handwriting import sampling
+
+    class Misreads(ScriptedChecker):  # the first attempt scores well but reads wrong
+        def sends_back(self, score: float, reading: str, text: str) -> bool:
+            return len(self.calls) == 1
+
+    monkeypatch.setattr(sampling, "check_line", lambda *a: None)
+    checker = Misreads({"nine": [0.1, 0.4]})
+    opts = SampleOptions(seed=0, checker=checker)
+    (line,) = sample_lines(backend(tiny_model()), ["nine"], opts)
+    assert (line.attempts, line.illegible, line.legibility) == (2, 1, 0.4)
+    assert not line.sent_back

@@ -296,10 +296,11 @@ def _assemble(
     return out
 
 
-def _rank(line: SampledLine) -> tuple[bool, float]:
-    """Order of preference between attempts at one line: no failure, then the checker's
-    score (lower reads more clearly as the text)."""
-    return line.failure is not None, line.legibility if line.legibility is not None else 0.0
+def _rank(line: SampledLine) -> tuple[bool, bool, float]:
+    """Order of preference between attempts at one line: no failure, not sent back by the
+    checker, then the checker's score (lower reads more clearly as the text)."""
+    score = line.legibility if line.legibility is not None else 0.0
+    return line.failure is not None, line.sent_back, score
 
 
 def _judge(lines: list[SampledLine], checker: Checker | None) -> list[bool]:
@@ -311,7 +312,8 @@ def _judge(lines: list[SampledLine], checker: Checker | None) -> list[bool]:
     judged = checker.assess_batch([ln.offsets for ln in todo], [ln.text for ln in todo])
     for line, (score, reading) in zip(todo, judged):
         line.legibility, line.reading = score, reading
-    return [line.legibility is not None and checker.flags(line.legibility) for line in lines]
+        line.sent_back = checker.sends_back(score, reading, line.text)
+    return [line.sent_back for line in lines]
 
 
 def sample_lines(
