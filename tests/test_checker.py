@@ -197,10 +197,13 @@ def test_inspect_tells_what_the_checker_reads(
     assert "checker reads" in result.output  # 50 nats, 99 letters: read, never sent back
 
 
-def test_a_line_is_sent_back_for_its_score_or_for_more_than_one_misread_letter() -> None:
+def test_a_line_is_sent_back_for_its_score_or_for_a_misread_letter() -> None:
     checker = as_numpy(tiny_net())
     checker.config.threshold = 0.3
-    assert not checker.sends_back(0.1, "it rained for nine days", "it rained for nine days")
+    assert checker.config.max_misread == 0  # by default, one wrong letter sends it back
+    assert not checker.sends_back(0.1, "itrained for nine days", "it rained for nine days")
+    assert checker.sends_back(0.1, "it rained for hine days", "it rained for nine days")
+    checker.config.max_misread = 1
     assert not checker.sends_back(0.1, "itrained for hine days", "it rained for nine days")
     assert checker.sends_back(0.1, "it rainedfor hine dags", "it rained for nine days")
     assert checker.sends_back(0.5, "it rained for nine days", "it rained for nine days")

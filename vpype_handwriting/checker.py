@@ -11,8 +11,9 @@ its CTC loss per character (:func:`ctc_nll`) is low when the ink reads as that t
 high when a letter is missing, doubled or scribbled. A line is sent back when it scores
 worse than a threshold calibrated on the real validation lines (a quantile of human
 writing), or when the checker's own best reading of it differs from the text in more than
-``max_misread`` characters (spaces aside): on the benchmark sentences the second catches
-lines the first lets through, e.g. a scribbled ``w`` in a line that otherwise reads well.
+``max_misread`` characters (spaces aside; none by default): on the benchmark sentences the
+second catches lines the first lets through, e.g. a scribbled ``w`` in a line that
+otherwise reads well.
 
 Inference is numpy only (like ``numpy_net.py``): ``handwrite`` does not import torch.
 """
@@ -40,7 +41,7 @@ class CheckerConfig:
     layers: int = 2
     scale: float = 3.0  # ink units per x-height: features are in x-heights
     threshold: float = 0.0  # CTC nats per character above which a line is flagged (0: never)
-    max_misread: int = 1  # characters the greedy reading may differ by (spaces aside)
+    max_misread: int = 0  # characters the greedy reading may differ by (spaces aside)
 
     @property
     def labels(self) -> int:
