@@ -8,7 +8,10 @@
 2. Characters per second of the batched sampler at 1, 8, 32 and 128 lines of ~40 characters
    (default style, no retries).
 
-    python benchmarks/sample_speed.py [--repeats 5] [--weights DIR]
+    python benchmarks/sample_speed.py [--repeats 5] [--weights DIR] [--no-check]
+
+(``--no-check``: without the legibility checker, which reads every line and has some of
+them written again.)
 
 Run it on an otherwise idle machine: the figures are wall-clock seconds.
 """
@@ -29,9 +32,10 @@ LETTER = HERE / "letter.txt"
 LINE = "We hope to visit again in the autumn, if it suits you"[:40]
 
 
-def end_to_end(repeats: int, weights: Path | None) -> tuple[list[float], float]:
+def end_to_end(repeats: int, weights: Path | None, check: bool) -> tuple[list[float], float]:
     times = []
     extra = ["--weights", str(weights)] if weights else []
+    extra += [] if check else ["--no-check"]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.svg"
         for seed in range(1, repeats + 1):
@@ -61,7 +65,7 @@ def end_to_end(repeats: int, weights: Path | None) -> tuple[list[float], float]:
     return times, peak
 
 
-def in_process(weights: Path | None) -> dict[str, float]:
+def in_process(weights: Path | None, check: bool) -> dict[str, float]:
     t0 = time.perf_counter()
     import vpype as vp
 
@@ -71,7 +75,7 @@ def in_process(weights: Path | None) -> dict[str, float]:
     from vpype_handwriting.styles import load_style
     from vpype_handwriting.writer import Handwriter
 
-    writer = Handwriter.load(weights, "cpu", sample=SampleOptions(seed=1))
+    writer = Handwriter.load(weights, "cpu", check=check, sample=SampleOptions(seed=1))
     writer.sample.prime = load_style(defaults.STYLE, writer.alphabet)  # as the command does
     t1 = time.perf_counter()
     sampling = 0.0
@@ -96,6 +100,7 @@ def in_process(weights: Path | None) -> dict[str, float]:
         "sampling": sampling,
         "layout + strokes": t3 - t2 - sampling,
         "lines": len(lines),
+        "rewritten": writer.illegible,
         "paths": len(lc),
     }
 
@@ -120,23 +125,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--weights", type=Path, default=None)
+    parser.add_argument("--no-check", dest="check", action="store_false")
     args = parser.parse_args()
     chars = len(" ".join(LETTER.read_text().split()))
-    times, peak = end_to_end(args.repeats, args.weights)  # first: no torch in this process
+    # first, while no torch is imported in this process
+    times, peak = end_to_end(args.repeats, args.weights, args.check)
     import numpy as np
 
     print(
         f"machine: {os.cpu_count()} CPUs, numpy {np.__version__}; "
         f"letter of {chars} characters, --wrap 17cm"
     )
-    parts = in_process(args.weights)
+    parts = in_process(args.weights, args.check)
     print(
         f"end to end (vpype handwrite ... write out.svg), seeds 1-{len(times)}: "
         f"median {np.median(times):.2f} s, slowest {max(times):.2f} s, peak {peak:.0f} MB"
     )
     for key in ("import + load", "sampling", "layout + strokes"):
         print(f"  {key:18s} {parts[key]:.2f} s")
-    print(f"  {int(parts['lines'])} written lines, {int(parts['paths'])} paths")
+    print(
+        f"  {int(parts['lines'])} written lines ({int(parts['rewritten'])} sent back by the "
+        f"checker), {int(parts['paths'])} paths"
+    )
     print("batch (lines of 40 chars)  chars/s")
     for n, cps in chars_per_second(args.weights):
         print(f"  {n:4d}                    {cps:8.0f}")
