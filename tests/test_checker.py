@@ -104,8 +104,9 @@ def test_training_resumes_exactly_and_exports_a_calibrated_checker(tmp_path: Pat
     loaded = ck.Checker.load(tmp_path / "a" / "out")
     meta = json.loads((tmp_path / "a" / "out" / ck.CHECKER_CONFIG).read_text())
     assert meta["epochs"] == 2 and loaded.config.threshold > 0
-    scores = [loaded.nll_per_char(straight.val_data.line(i), t)
-              for i, t in enumerate(straight.val_data.texts)]  # fmt: skip
+    val = straight.val_data
+    judged = loaded.assess_batch([val.line(i) for i in range(len(val))], val.texts)
+    scores = [score for score, _ in judged]
     # the threshold is the median of the validation lines' scores
     assert np.quantile(scores, 0.5) == pytest.approx(loaded.config.threshold, rel=0.02)
     # a finished run given another quantile only recalibrates: same weights, new threshold

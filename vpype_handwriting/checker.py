@@ -228,11 +228,6 @@ class Checker:
         log_probs = logits - _logsumexp(logits)[..., None]
         return [log_probs[k, :n] for k, n in enumerate(lengths)]
 
-    def nll_per_char(self, offsets: np.ndarray, text: str) -> float:
-        """CTC loss of ``text`` for this ink, per character (nats)."""
-        labels = encode(text, self.config.alphabet)
-        return ctc_nll(self.log_probs(offsets), labels) / max(1, len(labels))
-
     def assess(self, offsets: np.ndarray, text: str) -> tuple[float, str]:
         """(CTC nats per character of ``text``, what the checker reads) for one line."""
         return self.assess_batch([offsets], [text])[0]
@@ -247,9 +242,6 @@ class Checker:
             score = ctc_nll(log_probs, labels) / max(1, len(labels))
             out.append((score, greedy(log_probs, self.config.alphabet)))
         return out
-
-    def read(self, offsets: np.ndarray) -> str:
-        return greedy(self.log_probs(offsets), self.config.alphabet)
 
     def sends_back(self, score: float, reading: str, text: str) -> bool:
         """Whether a line with this score and reading should be written again."""

@@ -20,7 +20,14 @@ import torch
 from torch import nn
 
 from .batches import augment_lines, epoch_batches
-from .checker import CHECKER_CONFIG, CHECKER_WEIGHTS, CheckerConfig, edit_distance, encode
+from .checker import (
+    CHECKER_CONFIG,
+    CHECKER_WEIGHTS,
+    CheckerConfig,
+    edit_distance,
+    encode,
+    greedy,
+)
 from .checker import features as ink_features
 from .iamondb import Dataset
 
@@ -120,9 +127,7 @@ def line_scores(net: CheckerNet, data: Dataset) -> tuple[np.ndarray, float]:
             )  # fmt: skip
             scores[idx] = (loss / counts.clamp(min=1)).numpy()
             for k, i in enumerate(idx):
-                best = logp[k, : frames[k]].argmax(1).numpy()
-                keep = (best != 0) & np.concatenate([[True], best[1:] != best[:-1]])
-                read = "".join(net.config.alphabet[j - 1] for j in best[keep])
+                read = greedy(logp[k, : frames[k]].numpy(), net.config.alphabet)
                 errors += edit_distance(read, data.texts[i])
                 chars += len(data.texts[i])
     net.train()
@@ -193,11 +198,14 @@ class CheckerTrainer:
                     self.save_checkpoint()
                     return
             self.epoch, self.batch = self.epoch + 1, 0
-            scores, cer = line_scores(self.net, self.val_data)
-            logger.info("checker epoch %d: validation CER %.3f, median %.3f nats/char",
-                        self.epoch, cer, float(np.median(scores)))  # fmt: skip
+            meta = self.export()
+            logger.info(
+                "checker epoch %d: validation CER %.3f, median %.3f nats/char",
+                self.epoch,
+                meta["val_cer"],
+                meta["val_median_nats_per_char"],
+            )
             self.save_checkpoint()
-            self.export()
 
     def _step(self, idx: np.ndarray, augment: tuple | None) -> float:
         x, frames, labels, counts = make_batch(self.train_data, idx, self.net.config, augment)
