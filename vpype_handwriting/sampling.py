@@ -303,17 +303,16 @@ def _rank(line: SampledLine) -> tuple[bool, bool, float]:
     return line.failure is not None, line.sent_back, score
 
 
-def _judge(lines: list[SampledLine], checker: Checker | None) -> list[bool]:
-    """Score the lines that passed :func:`check_line` with the checker, all in one batch;
-    whether it sends each line back."""
+def _judge(lines: list[SampledLine], checker: Checker | None) -> None:
+    """Score the lines that passed :func:`check_line` with the checker, all in one batch,
+    and mark those it sends back (``sent_back``)."""
     todo = [line for line in lines if line.failure is None]
     if checker is None or not todo:
-        return [False] * len(lines)
+        return
     judged = checker.assess_batch([ln.offsets for ln in todo], [ln.text for ln in todo])
     for line, (score, reading) in zip(todo, judged):
         line.legibility, line.reading = score, reading
         line.sent_back = checker.sends_back(score, reading, line.text)
-    return [line.sent_back for line in lines]
 
 
 def sample_lines(
@@ -335,16 +334,16 @@ def sample_lines(
             sampled = sample_batch(engine, net.config, [texts[i] for i in pending], opts)
             for line, hit_limit in sampled:
                 line.failure = check_line(line, net.config, hit_limit)
-            judged = _judge([line for line, _ in sampled], opts.checker)
+            _judge([line for line, _ in sampled], opts.checker)
         still = []
-        for i, (line, _), flagged in zip(pending, sampled, judged):
-            illegible[i] += flagged
+        for i, (line, _) in zip(pending, sampled):
+            illegible[i] += line.sent_back
             broken[i] += line.failure is not None
             best = result[i]
             if best is None or _rank(line) < _rank(best):
                 result[i] = best = line
             best.attempts, best.illegible, best.broken = attempt, illegible[i], broken[i]
-            if line.failure is not None or flagged:
+            if line.failure is not None or line.sent_back:
                 still.append(i)
         if not still:
             break
