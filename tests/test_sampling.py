@@ -134,6 +134,62 @@ def test_strokes_drawn_after_the_text_ended_are_dropped() -> None:
     assert len(trim_after_end(SampledLine(text, offsets, phi)).offsets) == 30
 
 
+def _word_then_marks(*marks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets of "it": a 10-point stroke 0 → 10 units right, then each mark (points
+    relative to the last pen position) as its own stroke with the window on END."""
+    offsets = [np.tile([1.0, 0.0, 0.0], (10, 1))]
+    for mark in marks:
+        steps = np.diff(mark, axis=0, prepend=[[0, 0]])
+        offsets.append(np.column_stack([steps, np.zeros(len(mark))]))
+    for o in offsets:
+        o[-1, 2] = 1
+    phi = np.zeros((sum(len(o) for o in offsets), 3))
+    phi[:10, 1], phi[10:, 2] = 1, 1
+    return np.vstack(offsets), phi
+
+
+def test_a_delayed_bar_over_a_final_t_is_kept_and_what_follows_dropped() -> None:
+    x_height = 5.0
+    bar = np.array([[-4.0, -4.0], [-2.0, -4.2], [0.0, -4.0]])  # flat, back over the stem
+    stray = np.array([[4.0, 0.0], [6.0, -5.0], [8.0, 0.0]])  # a tall stroke to the right
+    offsets, phi = _word_then_marks(bar, stray)
+    kept = trim_after_end(SampledLine("it", offsets, phi), x_height)
+    assert len(kept.offsets) == 13  # the word and its bar
+    assert len(trim_after_end(SampledLine("it", offsets, phi)).offsets) == 10  # no x-height
+    assert len(trim_after_end(SampledLine("ib", offsets, phi), x_height).offsets) == 10
+    far = np.array([[10.0, -4.0], [12.0, -4.0]])  # flat but well right of the word
+    offsets, phi = _word_then_marks(far)
+    assert len(trim_after_end(SampledLine("it", offsets, phi), x_height).offsets) == 10
+
+
+def test_a_text_ending_in_t_waits_for_its_third_pen_lift_on_end() -> None:
+    from vpype_handwriting.sampling import _Active
+
+    class Engine:  # the numpy engine's array helpers, no network
+        xp = np
+        array, numpy, nonzero = (
+            staticmethod(np.array),
+            staticmethod(np.asarray),
+            staticmethod(np.flatnonzero),
+        )
+
+        def keep(self, rows: np.ndarray) -> None:
+            pass
+
+    active = _Active(Engine(), ends=[2, 2, 2], limit=50, lifts=[1, 3, 3], grace=3)
+    on_end = np.array([[0.0, 0.0, 1.0]] * 3)
+    lifts = {0: [1, 0, 0], 1: [0, 0, 0], 2: [1, 1, 0], 3: [0, 0, 0], 4: [1, 1, 1]}
+    for t, pen in lifts.items():
+        active.record(t, np.column_stack([np.zeros((3, 2)), pen]), on_end)
+    # row 0: its first lift on END; row 1: 3 steps on END passed (grace), then a lift;
+    # row 2: its third lift
+    assert active.lengths.tolist() == [1, 5, 5] and active.done.all()
+    active = _Active(Engine(), ends=[2], limit=50, lifts=[3], grace=10)
+    for t, pen in lifts.items():
+        active.record(t, np.array([[0.0, 0.0, pen[1]]]), on_end[:1])
+    assert not active.done[0]  # two lifts, grace not over: still writing
+
+
 def test_strokes_finishing_the_style_text_are_dropped() -> None:
     offsets = np.tile([1.0, 0.0, 0.0], (30, 1))
     offsets[[9, 19, 29], 2] = 1

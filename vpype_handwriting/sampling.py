@@ -25,6 +25,7 @@ from . import alphabet as alpha
 from . import defaults
 from .config import ModelConfig
 from .lines import (
+    DELAYED,
     Prime,
     SampledLine,
     check_line,
@@ -41,6 +42,12 @@ if TYPE_CHECKING:
     from .model import HandwritingModel
 
 logger = logging.getLogger(__name__)
+
+#: A text ending in a letter of :data:`lines.DELAYED` may end on this many pen lifts with
+#: the window on END (the letter, then its bar or dot, which writers add after it) ...
+DELAYED_LIFTS = 3
+#: ... or on the first lift after this many characters' worth of steps on END.
+DELAYED_GRACE = 1.5
 
 
 @dataclass
@@ -186,10 +193,16 @@ def make_engine(net: Any, seed: int | None) -> Engine:
 class _Active:
     """The rows still writing, in the engine's arrays, and what finished rows leave behind."""
 
-    def __init__(self, engine: Engine, ends: list[int], limit: int) -> None:
+    def __init__(
+        self, engine: Engine, ends: list[int], limit: int, lifts: list[int], grace: int
+    ) -> None:
         self.engine, batch = engine, len(ends)
         self.rows = engine.array(range(batch))  # original index of each active row
         self.end = engine.array(ends)  # index of each row's END
+        self.need = engine.array(lifts)  # pen lifts on END that end the row
+        self.lifts = engine.array([0] * batch)  # pen lifts so far with the window on END
+        self.on_end = engine.array([0] * batch)  # steps so far with the window on END
+        self.grace = grace  # ... after which the first pen lift ends the row anyway
         self.lengths = engine.array([limit] * batch)
         self.done = self.lengths < 0
         self.final_length = np.full(batch, limit, dtype=np.int64)
@@ -200,10 +213,17 @@ class _Active:
 
     def record(self, t: int, x: Any, phi: Any) -> None:
         """Keep step ``t``; Graves' stop rule: the window weighs END above every character
-        and the pen lifts."""
+        and the pen lifts (for a text ending in a letter with a delayed stroke, the third
+        such lift, or the first after ``grace`` steps on END: :func:`lines.trim_after_end`
+        keeps the bar or dot and drops what follows)."""
         self.steps.append(x)
         self.phis.append(phi)
-        finished = (phi.argmax(1) >= self.end) & (x[:, 2] > 0.5) & ~self.done
+        xp = self.engine.xp
+        at_end, lift = phi.argmax(1) >= self.end, x[:, 2] > 0.5
+        self.on_end = xp.where(at_end, self.on_end + 1, self.on_end)
+        self.lifts = xp.where(at_end & lift, self.lifts + 1, self.lifts)
+        enough = (self.lifts >= self.need) | (self.on_end > self.grace)
+        finished = at_end & lift & enough & ~self.done
         self.lengths = self.engine.xp.where(finished, t + 1, self.lengths)
         self.done = self.done | finished
 
@@ -223,6 +243,8 @@ class _Active:
         keep = engine.nonzero(~self.done)
         engine.keep(keep)
         self.rows, self.end = self.rows[keep], self.end[keep]
+        self.need, self.lifts = self.need[keep], self.lifts[keep]
+        self.on_end = self.on_end[keep]
         self.lengths, self.done = self.lengths[keep], self.done[keep]
         return False
 
@@ -236,7 +258,9 @@ def sample_batch(
     prefix = opts.prime.text + " " if opts.prime is not None else ""
     engine.begin(alpha.encode_batch([prefix + t for t in texts], config.alphabet), opts.prime)
     limit = int(config.kappa_scale * opts.max_steps_per_char * (max(map(len, texts)) + 1))
-    active = _Active(engine, [len(prefix) + len(t) for t in texts], limit)
+    lifts = [DELAYED_LIFTS if t[-1:] in DELAYED else 1 for t in texts]
+    grace = int(DELAYED_GRACE * config.kappa_scale)
+    active = _Active(engine, [len(prefix) + len(t) for t in texts], limit, lifts, grace)
     bar = tqdm(
         total=len(texts),
         desc="writing",
@@ -289,7 +313,7 @@ def _assemble(
         if lo:  # primed: strokes still finishing the style sample's text are not ours
             offsets, phi = trim_prime_leftover(offsets, phi, lo)
         phi = phi[:, lo : lo + len(line_text) + 1]
-        line = trim_after_end(SampledLine(line_text, offsets, phi))
+        line = trim_after_end(SampledLine(line_text, offsets, phi), x_height)
         if x_height > 0:
             line = trim_after_final_stop(line, x_height)
         out.append((line, bool(ran_away[b])))
