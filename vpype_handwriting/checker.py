@@ -21,10 +21,12 @@ Inference is numpy only (like ``numpy_net.py``): ``handwrite`` does not import t
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .config import JsonConfig
 
 F32 = np.float32
 CHECKER_WEIGHTS = "checker.safetensors"
@@ -33,7 +35,7 @@ FEATURES = 8  # two pen points stacked: (dx, dy, pen, height) each
 
 
 @dataclass
-class CheckerConfig:
+class CheckerConfig(JsonConfig):
     """Everything needed to rebuild the checker; saved as JSON beside its weights."""
 
     alphabet: str  # CTC label k + 1 is alphabet[k]; label 0 is the blank
@@ -46,13 +48,6 @@ class CheckerConfig:
     @property
     def labels(self) -> int:
         return len(self.alphabet) + 1
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> CheckerConfig:
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
 
 def features(offsets: np.ndarray, scale: float) -> np.ndarray:

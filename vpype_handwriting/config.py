@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from typing import TypeVar
 
 PAD, END = 0, 1  # reserved character indices: padding, end-of-text terminator
 
 
+_Config = TypeVar("_Config", bound="JsonConfig")
+
+
+class JsonConfig:
+    """A dataclass saved as JSON beside its weights; keys it does not know are ignored
+    when read back (files written by newer or older versions still load)."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)  # type: ignore[call-overload]
+
+    @classmethod
+    def from_dict(cls: type[_Config], data: dict) -> _Config:
+        known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
 @dataclass
-class ModelConfig:
+class ModelConfig(JsonConfig):
     """Everything needed to rebuild the network; saved as JSON beside the weights."""
 
     alphabet: str  # the characters the model writes; index = position + 2
@@ -25,11 +42,3 @@ class ModelConfig:
     @property
     def vocab(self) -> int:
         return len(self.alphabet) + 2
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> ModelConfig:
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)

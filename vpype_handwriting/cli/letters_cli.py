@@ -27,7 +27,7 @@ def _length(value: str, name: str) -> float:
 
 def _page(value: str, name: str) -> tuple[float, float]:
     try:
-        return tuple(vp.convert_page_size(value))  # type: ignore[return-value]
+        return tuple(vp.convert_page_size(value))
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a page size", param_hint=name) from None
 
