@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from vpype_handwriting import checker as ck
+from vpype_handwriting import iamondb
 from vpype_handwriting.checker_train import (
     CheckerNet,
     CheckerOptions,
@@ -116,6 +117,22 @@ def test_training_resumes_exactly_and_exports_a_calibrated_checker(tmp_path: Pat
     recalibrated = ck.Checker.load(tmp_path / "a" / "out")
     assert recalibrated.config.threshold == pytest.approx(np.quantile(scores, 0.9), rel=0.02)
     np.testing.assert_array_equal(recalibrated.w_out, loaded.w_out)
+
+
+def test_a_resumed_run_keeps_the_ink_scale_its_net_learned_with(tmp_path: Path) -> None:
+    first = _trainer(tmp_path, epochs=2, max_batches=1)
+    first.run()
+    data = tiny_dataset(16)
+    bigger = iamondb.Dataset(data.offsets * [3, 3, 1], data.starts, data.texts, data.forms)
+    train = bigger.subset(np.arange(16) < 12)  # other lines (e.g. new --extra): other scale
+    opts = CheckerOptions(tmp_path / "out", tmp_path / "run", hidden=8, batch_size=4)
+    assert CheckerTrainer(train, data, ALPHABET, opts).net.config.scale == pytest.approx(
+        first.net.config.scale
+    )
+    fresh = CheckerOptions(tmp_path / "o2", tmp_path / "r2", hidden=8, batch_size=4)
+    assert CheckerTrainer(train, data, ALPHABET, fresh).net.config.scale == pytest.approx(
+        3 * first.net.config.scale, rel=0.05
+    )
 
 
 def test_a_damaged_checker_file_is_a_one_line_weights_error(tmp_path: Path) -> None:

@@ -155,6 +155,7 @@ class CheckerTrainer:
             self.net.load_state_dict(state["model"])
             self.optimizer.load_state_dict(state["optimizer"])
             self.epoch, self.batch = state["epoch"], state["batch"]
+            config.scale = float(state.get("scale", config.scale))  # the net learned this
             torch.set_rng_state(state["rng"])
             logger.info("resumed the checker at epoch %d batch %d", self.epoch, self.batch)
 
@@ -165,6 +166,7 @@ class CheckerTrainer:
             "optimizer": self.optimizer.state_dict(),
             "epoch": self.epoch,
             "batch": self.batch,
+            "scale": self.net.config.scale,
             "rng": torch.get_rng_state(),
         }
         tmp = self.ckpt.with_name(self.ckpt.name + ".tmp")
