@@ -64,6 +64,11 @@ def test_draws_follow_the_mixture() -> None:
     assert abs(draws[:, 2].mean() - 0.2) < 0.01
     biased = net.sample(y, 2.0, np.random.default_rng(0))  # bias shrinks sigma by e^-2
     assert biased[:, 0].std() < 0.2 * draws[:, 0].std()
+    # a floor under the lift probability: rows whose floor is above 0.2 never lift
+    floor = np.where(np.arange(len(y)) % 2, 0.3, 0.1).astype(np.float32)
+    floored = net.sample(y, 0.0, np.random.default_rng(0), floor)
+    assert not floored[1::2, 2].any() and abs(floored[::2, 2].mean() - 0.2) < 0.015
+    np.testing.assert_array_equal(floored[:, :2], draws[:, :2])  # the offsets as before
 
 
 def test_loaded_from_the_same_file_as_the_torch_model(tiny_weights) -> None:

@@ -73,6 +73,26 @@ def test_a_healthy_line_finishes_once_the_window_passes_the_end(backend) -> None
     assert line.phi[-1].argmax() >= len("abcdef") - 1  # on the last character or END
 
 
+def test_improbable_pen_lifts_are_not_drawn_inside_the_text(backend) -> None:
+    # every step lifts the pen with probability 0.05: a lift inside a letter breaks it
+    model = window_bias(tiny_model(), kappa_step=np.log(1.0), eos=float(np.log(0.05 / 0.95)))
+    text = "abcdefghij"
+    floored = sample_lines(backend(model), [text] * 4, SampleOptions(seed=2, retries=0))
+    drawn = sample_lines(
+        backend(model), [text] * 4, SampleOptions(seed=2, retries=0, lift_floor=0.0)
+    )
+
+    def lifts_before_end(line: SampledLine) -> int:
+        at_end = np.flatnonzero(line.phi.argmax(1) >= len(text))
+        first = at_end[0] if len(at_end) else len(line.offsets) - 1  # the last is forced
+        return int(line.offsets[:first, 2].sum())
+
+    # no lift until the window first reaches END; from there the line ends on a lift
+    assert [lifts_before_end(line) for line in floored] == [0] * 4
+    assert sum(line.failure is None or "ran away" not in line.failure for line in floored) >= 3
+    assert sum(map(lifts_before_end, drawn)) >= 4  # ~0.05 a step on the text, no floor
+
+
 def test_check_line_finds_a_skipped_character() -> None:
     text = "cat"
     phi = np.zeros((30, 4))
@@ -250,9 +270,9 @@ def test_a_busy_cpu_samples_with_one_blas_thread(monkeypatch) -> None:
     seen: list[set[int]] = []
     step = sampling.NumpyEngine.step
 
-    def spy(self, bias):
+    def spy(self, bias, floor):
         seen.append(blas_threads())
-        return step(self, bias)
+        return step(self, bias, floor)
 
     monkeypatch.setattr(sampling.NumpyEngine, "step", spy)
     net = as_numpy(tiny_model())

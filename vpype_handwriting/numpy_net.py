@@ -184,8 +184,15 @@ class NumpyNet:
             "rho": np.clip(np.tanh(rho), -0.999, 0.999),
         }
 
-    def sample(self, y: np.ndarray, bias: float, rng: np.random.Generator) -> np.ndarray:
-        """Draw (dx, dy, eos) for each row of head output y (eqs. 61-62)."""
+    def sample(
+        self,
+        y: np.ndarray,
+        bias: float,
+        rng: np.random.Generator,
+        floor: np.ndarray | float = 0.0,
+    ) -> np.ndarray:
+        """Draw (dx, dy, eos) for each row of head output y (eqs. 61-62); a pen lift less
+        likely than the row's ``floor`` is not drawn."""
         m = self.config.mixtures
         rows = np.arange(len(y))
         logits = y[:, 1 : 1 + m] * F32(1 + bias)
@@ -203,5 +210,5 @@ class NumpyNet:
         out[:, 0] = mu[:, 0] + sigma[:, 0] * z[:, 0]
         out[:, 1] = mu[:, 1] + sigma[:, 1] * (rho * z[:, 0] + np.sqrt(1 - rho**2) * z[:, 1])
         eos_p = 0.5 + 0.5 * np.tanh(0.5 * y[:, 0])
-        out[:, 2] = draws[:, 1] < eos_p
+        out[:, 2] = (draws[:, 1] < eos_p) & (eos_p >= floor)
         return out

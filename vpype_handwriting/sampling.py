@@ -59,6 +59,7 @@ class SampleOptions:
     prime: Prime | None = None
     progress: bool | None = None  # a bar of finished lines; None: when stderr is a terminal
     checker: Checker | None = None  # resample lines it cannot read as their text
+    lift_floor: float = defaults.LIFT_FLOOR  # no improbable pen lifts inside the text
 
 
 class Engine(Protocol):
@@ -71,7 +72,8 @@ class Engine(Protocol):
     def xp(self) -> Any: ...
 
     def begin(self, indices: np.ndarray, prime: Prime | None) -> None: ...
-    def step(self, bias: float) -> tuple[Any, Any]: ...  # sampled x (B, 3), phi (B, U)
+    # sampled x (B, 3), phi (B, U); no pen lift less likely than the row's floor (B,)
+    def step(self, bias: float, floor: Any) -> tuple[Any, Any]: ...
     def keep(self, rows: Any) -> None: ...
     def array(self, values: Sequence[int]) -> Any: ...
     def nonzero(self, mask: Any) -> Any: ...
@@ -159,9 +161,9 @@ class NumpyEngine:
             self.state, _ = net.advance(self.x, self.text, self.state)
             self.x = np.broadcast_to(point, (batch, 3))
 
-    def step(self, bias: float) -> tuple[np.ndarray, np.ndarray]:
+    def step(self, bias: float, floor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         self.state, phi = self.net.advance(self.x, self.text, self.state)
-        self.x = self.net.sample(self.net.head(self.state), bias, self.rng)
+        self.x = self.net.sample(self.net.head(self.state), bias, self.rng, floor)
         return self.x, phi
 
     def keep(self, rows: np.ndarray) -> None:
@@ -227,6 +229,12 @@ class _Active:
         self.lengths = self.engine.xp.where(finished, t + 1, self.lengths)
         self.done = self.done | finished
 
+    def floor(self, lift_floor: float) -> Any:
+        """Each row's least pen-lift probability for the next step: ``lift_floor`` while
+        the window is on the text, none once it reached END (where the line ends on a
+        lift, which must not be held back)."""
+        return (self.on_end == 0) * lift_floor
+
     def flush(self) -> bool:
         """Move the recorded steps to the host, let finished rows leave the batch; True
         when no row is left."""
@@ -269,7 +277,7 @@ def sample_batch(
         disable=None if opts.progress is None else not opts.progress,
     )
     for t in range(limit):
-        active.record(t, *engine.step(opts.bias))
+        active.record(t, *engine.step(opts.bias, active.floor(opts.lift_floor)))
         if (t + 1) % 16 and t + 1 < limit:
             continue
         n_done = int(active.done.sum())  # one host sync every 16 steps

@@ -15,8 +15,11 @@ from .model import HandwritingModel, Mixture
 from .sampling import Prime
 
 
-def sample_mixture(mix: Mixture, gen: torch.Generator) -> torch.Tensor:
-    """Draw (dx, dy, eos) for each row from the biased mixture of one step (eqs. 61-62)."""
+def sample_mixture(
+    mix: Mixture, gen: torch.Generator, floor: torch.Tensor | float = 0.0
+) -> torch.Tensor:
+    """Draw (dx, dy, eos) for each row from the biased mixture of one step (eqs. 61-62); a
+    pen lift less likely than the row's ``floor`` is not drawn."""
     probs = mix.log_pi.exp()
     comp = torch.multinomial(probs, 1, generator=gen).squeeze(-1)
     rows = torch.arange(probs.shape[0], device=probs.device)
@@ -26,7 +29,8 @@ def sample_mixture(mix: Mixture, gen: torch.Generator) -> torch.Tensor:
     dx = mu[:, 0] + sigma[:, 0] * z[:, 0]
     dy = mu[:, 1] + sigma[:, 1] * (rho * z[:, 0] + torch.sqrt(1 - rho**2) * z[:, 1])
     eos_p = torch.sigmoid(mix.eos_logit[:, 0])
-    eos = (torch.rand(eos_p.shape, generator=gen, device=eos_p.device) < eos_p).float()
+    draw = torch.rand(eos_p.shape, generator=gen, device=eos_p.device)
+    eos = ((draw < eos_p) & (eos_p >= floor)).float()
     return torch.stack([dx, dy, eos], dim=-1)
 
 
@@ -56,9 +60,9 @@ class TorchEngine:
             self.x = primed[:, -1]
 
     @torch.inference_mode()
-    def step(self, bias: float) -> tuple[torch.Tensor, torch.Tensor]:
+    def step(self, bias: float, floor: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         mix, self.state, phi = self.model.step(self.x, self.encoded, self.state, bias)
-        self.x = sample_mixture(mix, self.gen)
+        self.x = sample_mixture(mix, self.gen, floor)
         return self.x, phi
 
     def keep(self, rows: torch.Tensor) -> None:
