@@ -314,12 +314,16 @@ def test_busy_cpu_check_does_not_count_the_process_itself(monkeypatch) -> None:
 class ScriptedChecker:
     """Reads each text as scripted: the scores of its successive attempts."""
 
-    def __init__(self, scores: dict[str, list[float]], threshold: float = 2.0) -> None:
+    def __init__(self, scores: dict[str, list], threshold: float = 2.0) -> None:
         self.scores, self.threshold, self.calls = scores, threshold, []
 
     def assess_batch(self, lines: list, texts: list[str]) -> list[tuple[float, str]]:
         self.calls += texts
-        return [(self.scores[text].pop(0), text.upper()) for text in texts]
+        out = []
+        for text in texts:  # a score, or (score, reading)
+            got = self.scores[text].pop(0)
+            out.append(got if isinstance(got, tuple) else (got, text.upper()))
+        return out
 
     def sends_back(self, score: float, reading: str, text: str) -> bool:
         return score > self.threshold
@@ -341,6 +345,21 @@ def test_lines_the_checker_cannot_read_are_resampled_and_the_best_kept(
     # flagged every time: the attempt that read best is kept, and it is not a failure
     assert (never.attempts, never.illegible, never.legibility) == (3, 3, 3.5)
     assert never.failure is None and never.reading == "NEVER"
+
+
+def test_of_attempts_all_sent_back_the_one_with_fewest_misread_letters_is_kept(
+    backend, monkeypatch
+) -> None:
+    from vpype_handwriting import sampling
+
+    monkeypatch.setattr(sampling, "check_line", lambda *a: None)
+    # better scores with a letter dropped; every letter there but one digit read as "o"
+    attempts = [(3.1, "numbe 889o"), (3.9, "number 889o"), (3.0, "nmbe 889o")]
+    checker = ScriptedChecker({"number 8890": attempts})
+    opts = SampleOptions(seed=0, retries=2, checker=checker)
+    (line,) = sample_lines(backend(tiny_model()), ["number 8890"], opts)
+    assert (line.attempts, line.illegible, line.reading) == (3, 3, "number 889o")
+    assert line.misread == 1 and line.legibility == 3.9 and line.failure is None
 
 
 def test_the_checker_does_not_judge_lines_that_already_failed(backend) -> None:

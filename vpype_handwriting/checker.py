@@ -151,6 +151,11 @@ def edit_distance(a: str, b: str) -> int:
     return row[-1]
 
 
+def misread(reading: str, text: str) -> int:
+    """The characters a reading gets wrong (edit distance, spaces aside)."""
+    return edit_distance("".join(reading.split()), "".join(text.split()))
+
+
 def greedy(log_probs: np.ndarray, alphabet: str) -> str:
     """Best path decoding: the most likely label per frame, repeats merged, blanks gone."""
     best = log_probs.argmax(1)
@@ -242,5 +247,5 @@ class Checker:
         """Whether a line with this score and reading should be written again."""
         if self.config.threshold <= 0:
             return False
-        misread = edit_distance("".join(reading.split()), "".join(text.split()))
-        return score > self.config.threshold or misread > self.config.max_misread
+        wrong = misread(reading, text)
+        return score > self.config.threshold or wrong > self.config.max_misread

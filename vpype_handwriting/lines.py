@@ -35,6 +35,7 @@ class SampledLine:
     attempts: int = 1
     legibility: float | None = None  # the checker's CTC nats per character (lower: clearer)
     reading: str | None = None  # what the checker read
+    misread: int = 0  # characters the checker's reading gets wrong (spaces aside)
     illegible: int = 0  # attempts the checker sent back (it did not read the text)
     sent_back: bool = False  # the checker sent this attempt back
     broken: int = 0  # attempts that failed :func:`check_line` (stuck, runaway, scribble)

@@ -23,6 +23,7 @@ import numpy as np
 
 from . import alphabet as alpha
 from . import defaults
+from .checker import misread
 from .config import ModelConfig
 from .lines import (
     DELAYED,
@@ -328,11 +329,13 @@ def _assemble(
     return out
 
 
-def _rank(line: SampledLine) -> tuple[bool, bool, float]:
+def _rank(line: SampledLine) -> tuple[bool, bool, int, float]:
     """Order of preference between attempts at one line: no failure, not sent back by the
-    checker, then the checker's score (lower reads more clearly as the text)."""
+    checker, fewest characters the checker misread, then its score (lower reads more
+    clearly as the text): of attempts all sent back, one that reads ``8890`` as ``889o``
+    beats a better-scored one missing a letter."""
     score = line.legibility if line.legibility is not None else 0.0
-    return line.failure is not None, line.sent_back, score
+    return line.failure is not None, line.sent_back, line.misread, score
 
 
 def _judge(lines: list[SampledLine], checker: Checker | None) -> None:
@@ -344,6 +347,7 @@ def _judge(lines: list[SampledLine], checker: Checker | None) -> None:
     judged = checker.assess_batch([ln.offsets for ln in todo], [ln.text for ln in todo])
     for line, (score, reading) in zip(todo, judged):
         line.legibility, line.reading = score, reading
+        line.misread = misread(reading, line.text)
         line.sent_back = checker.sends_back(score, reading, line.text)
 
 
