@@ -247,6 +247,15 @@ def test_stray_marks_after_the_final_full_stop_are_dropped() -> None:
     assert len(trim_after_final_stop(no_stop, 4.0).offsets) == 31  # not a full stop: kept
 
 
+def test_a_doubled_comma_at_the_end_of_a_line_keeps_the_first() -> None:
+    # 'a', a comma (dot and tail, 2.4 tall: a comma, too big for a dot), a second comma
+    line = strokes_line("a,", [(10, 3.0, 0), (6, 2.4, 1), (6, 2.4, 2)])
+    assert len(trim_after_final_stop(line, x_height=4.0).offsets) == 16
+    # a stroke bigger than a comma on the comma is not taken for it
+    big = strokes_line("a,", [(10, 3.0, 0), (6, 4.0, 1), (6, 2.4, 2)])
+    assert len(trim_after_final_stop(big, x_height=4.0).offsets) == 22
+
+
 def test_a_doubled_question_mark_keeps_the_first() -> None:
     # 'a', '?' hook then dot, then a second hook and dot
     line = strokes_line(

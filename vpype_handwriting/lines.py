@@ -101,32 +101,37 @@ def _keep_delayed_marks(
 
 #: Largest extent of the dot of a full stop, ? or !, in units of the ink's x-height.
 DOT_SIZE = 0.2
+#: ... and of a comma (dot and tail).
+COMMA_SIZE = 0.8
 
 
 def trim_after_final_stop(line: SampledLine, x_height: float) -> SampledLine:
-    """Drop strokes drawn after the dot of the ``.``, ``?`` or ``!`` that ends a line.
+    """Drop strokes drawn after the dot of the ``.``, ``?`` or ``!`` (or the ``,``) that
+    ends a line.
 
     The window often still rests on the last character when the pen lifts after its dot,
-    so the stop rule lets the net go on and add a stray mark (a hook, a second dot or a
-    second ``?``) while it moves to END. The dot is the first stroke that the window spends
-    mostly on the last character or END and that is no bigger than :data:`DOT_SIZE` (for
-    ``?`` and ``!``: after a bigger such stroke, their body); nothing of the text follows.
+    so the stop rule lets the net go on and add a stray mark (a hook, a second dot, a
+    second ``?`` or ``,``) while it moves to END. The dot is the first stroke that the
+    window spends mostly on the last character or END and that is no bigger than
+    :data:`DOT_SIZE` (:data:`COMMA_SIZE` for a comma; for ``?`` and ``!``: after a bigger
+    such stroke, their body); nothing of the text follows.
     """
     text = line.text
-    if not text or text[-1] not in ".?!" or len(line.offsets) == 0:
+    if not text or text[-1] not in ".?!," or len(line.offsets) == 0:
         return line
+    size = (COMMA_SIZE if text[-1] == "," else DOT_SIZE) * x_height
     last = len(text) - 1
     ends = np.flatnonzero(line.offsets[:, 2] > 0.5)
     points = np.cumsum(line.offsets[:, :2], axis=0)
     focus = line.phi.argmax(axis=1)
-    body_seen = text[-1] == "."
+    body_seen = text[-1] in ".,"
     start = 0
     for end in ends[:-1]:  # the last stroke has nothing after it
         stroke = slice(start, end + 1)
         start = end + 1
         if np.bincount(focus[stroke], minlength=len(text) + 1).argmax() < last:
             continue
-        if np.ptp(points[stroke], axis=0).max() > DOT_SIZE * x_height:
+        if np.ptp(points[stroke], axis=0).max() > size:
             body_seen = True
         elif body_seen:
             cut = end + 1
