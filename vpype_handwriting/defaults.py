@@ -6,7 +6,7 @@ BIAS = 1.5
 #: Pen lifts the net gives less than this probability are not drawn while its window is
 #: still on the text (a lift inside a letter breaks it: an ``m`` into ``ni``, an ``h`` into
 #: ``li``). Reader CER of benchmarks/legibility.py without the checker at epoch 33, 3 seeds:
-#: 0.014 with every lift drawn, 0.010 / 0.008 / 0.005 for a floor of 0.02 / 0.05 / 0.1.
+#: 0.014 with every lift drawn, 0.010 / 0.008 / 0.006 for a floor of 0.02 / 0.05 / 0.1.
 LIFT_FLOOR = 0.1
 #: The hand written when no --style is given: built-in style 1. With the lift floor and the
 #: checker (epoch 33, 6 seeds of benchmarks/legibility.py) it reads as well as style 8 (the
