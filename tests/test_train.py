@@ -87,6 +87,16 @@ def test_resume_continues_bit_identically(tmp_path: Path) -> None:
     for a, b in zip(straight.optimizer.state.values(), resumed.optimizer.state.values()):
         assert torch.equal(a["exp_avg"], b["exp_avg"])
 
+    # the log of the epoch the run stopped in: its training NLL over all its batches
+    def rows(run: str) -> list[dict]:
+        text = (tmp_path / run / "run" / "training_log.csv").read_text()
+        return [
+            {k: v for k, v in r.items() if k != "seconds"}
+            for r in csv.DictReader(text.splitlines())
+        ]
+
+    assert rows("a") == rows("b") and len(rows("a")) == 2
+
 
 def test_checkpoint_is_written_atomically_and_loads_without_pickle(tmp_path: Path) -> None:
     data = tiny_dataset()

@@ -173,6 +173,7 @@ class Trainer:
         self.epoch = self.batch = self.step = 0
         self.best_val = math.inf
         self.seconds = 0.0
+        self.epoch_loss, self.epoch_points = 0.0, 0  # this epoch's NLL so far, for the log
         torch.manual_seed(opts.seed)
         if opts.resume and self.ckpt_path.is_file():
             self._load_checkpoint()
@@ -214,6 +215,8 @@ class Trainer:
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.epoch, self.batch, self.step = ckpt["epoch"], ckpt["batch"], ckpt["step"]
         self.best_val, self.seconds = ckpt["best_val"], ckpt["seconds"]
+        self.epoch_loss = float(ckpt.get("epoch_loss", 0.0))
+        self.epoch_points = int(ckpt.get("epoch_points", 0))
         torch.set_rng_state(ckpt["rng"])
         logger.info("resumed %s at epoch %d batch %d", self.ckpt_path, self.epoch, self.batch)
 
@@ -229,6 +232,8 @@ class Trainer:
             "step": self.step,
             "best_val": self.best_val,
             "seconds": self.seconds,
+            "epoch_loss": self.epoch_loss,
+            "epoch_points": self.epoch_points,
             "rng": torch.get_rng_state(),
             "options": {k: str(v) for k, v in asdict(self.opts).items()},
         }
@@ -329,13 +334,13 @@ class Trainer:
                 dynamic_ncols=True,
             )
             running = None
-            epoch_loss, epoch_points = 0.0, 0
             while self.batch < len(batches):
                 tick = time.monotonic()
                 idx = batches[self.batch]
                 loss = self.train_batch(idx)
                 points = int(self.train_data.lengths()[idx].sum())
-                epoch_loss, epoch_points = epoch_loss + loss * points, epoch_points + points
+                self.epoch_loss += loss * points
+                self.epoch_points += points
                 running = loss if running is None else 0.95 * running + 0.05 * loss
                 self.batch += 1
                 done += 1
@@ -366,7 +371,7 @@ class Trainer:
                     self.save_checkpoint()
                     last_ckpt = time.monotonic()
             bar.close()
-            self.end_epoch(epoch_loss / max(epoch_points, 1))
+            self.end_epoch(self.epoch_loss / max(self.epoch_points, 1))
             last_ckpt = time.monotonic()
 
     def end_epoch(self, train_nll_point: float) -> None:
@@ -387,6 +392,7 @@ class Trainer:
         improved = val_line < self.best_val
         self.best_val = min(self.best_val, val_line)
         self.epoch, self.batch = self.epoch + 1, 0
+        self.epoch_loss, self.epoch_points = 0.0, 0
         if improved and self.opts.export_dir is not None:  # ship the best weights only
             self.export(Path(self.opts.export_dir))
         self.save_checkpoint()
