@@ -165,7 +165,7 @@ def test_only_improved_weights_are_exported(tmp_path: Path, monkeypatch) -> None
     exported = []
     monkeypatch.setattr(trainer, "export", lambda folder: exported.append(trainer.epoch))
     for _ in range(3):
-        trainer.end_epoch(1.0)
+        trainer.end_epoch()
     assert exported == [1, 3] and trainer.best_val == 40.0
 
 

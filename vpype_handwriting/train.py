@@ -371,10 +371,13 @@ class Trainer:
                     self.save_checkpoint()
                     last_ckpt = time.monotonic()
             bar.close()
-            self.end_epoch(self.epoch_loss / max(self.epoch_points, 1))
+            self.end_epoch()
             last_ckpt = time.monotonic()
 
-    def end_epoch(self, train_nll_point: float) -> None:
+    def end_epoch(self) -> None:
+        """Validate, log the epoch (its training NLL from every batch, resumed or not),
+        export improved weights and checkpoint the start of the next epoch."""
+        train_nll_point = self.epoch_loss / max(self.epoch_points, 1)
         val_line, val_point = evaluate(self.model, self.val_data, self.opts, self.device)
         logger.info(
             "epoch %d: train %.4f nats/point, val %.1f nats/line (%.4f/point)",
