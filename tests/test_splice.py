@@ -47,6 +47,18 @@ def test_no_cut_splits_a_character_or_skips_an_inkless_one() -> None:
     assert [u.text for u in splice.cut_units(offsets, "abc", chars, "f")] == ["abc"]
 
 
+def test_a_stroke_added_over_its_character_stays_with_it() -> None:
+    # a 5 written body first, its flag added over it after the window moved on to the
+    # space: the 5 keeps its flag (cut by the window alone, the flag fell in the space)
+    offsets, chars = line([(0, 10), (2, 8), (20, 30)], [0, 1, 2])
+    units = splice.cut_units(offsets, "5 3", chars, "f")
+    assert [u.text for u in units] == ["5", "3"]
+    assert len(units[0].points) == 10 and units[0].width == pytest.approx(10)
+    # and a bar aligned to the next letter, over the letter before it: no cut between
+    offsets, chars = line([(0, 10), (2, 8), (12, 20)], [0, 1, 1])
+    assert [u.text for u in splice.cut_units(offsets, "tb", chars, "f")] == ["tb"]
+
+
 def pools() -> splice.Pools:
     """Units of two writers, one stroke per character, so ink can be counted against text."""
     lines = []

@@ -30,6 +30,11 @@ NUMBER_TEMPLATES = (
 )  # fmt: skip
 
 
+#: How far (in the line's ink heights) ink after a cut may reach back under the ink before
+#: it: neighbours touch, a delayed stroke lies over its own character.
+OVERLAP = 0.2
+
+
 @dataclass
 class Unit:
     """A piece of one real line: its strokes as (n, 3) points (x from 0, y from the line's
@@ -81,7 +86,11 @@ def cut_units(offsets: np.ndarray, text: str, chars: np.ndarray, form: str) -> l
     was written for comes before the first character of any stroke after it, and only
     spaces lie between them, so no character's ink is split between two units. (Each
     stroke's characters are its 15th to 85th percentile, so the window running ahead or
-    behind at a stroke's ends does not count.)
+    behind at a stroke's ends does not count.) And only where no ink after the cut starts
+    left of the ink before it (:data:`OVERLAP` of the line's height allowed): a stroke
+    added to a character after it was written, the flag of a 5 or the bar of a t, is
+    often read by the window as the next character's, and cutting before it would leave
+    a flagless 5 (a 3 to learn from) and a stray bar in the next unit.
     """
     points = offsets_to_points(offsets)
     points[:, 1] -= np.median(points[:, 1])
@@ -91,10 +100,13 @@ def cut_units(offsets: np.ndarray, text: str, chars: np.ndarray, form: str) -> l
     lo = [int(np.percentile(chars[a:b], 15)) for a, b in zip(spans[:-1], spans[1:])]
     hi = [int(np.percentile(chars[a:b], 85)) for a, b in zip(spans[:-1], spans[1:])]
     after = np.minimum.accumulate(lo[::-1])[::-1]  # the first character from stroke s on
+    lefts = np.minimum.accumulate([float(k[:, 0].min()) for k in strokes][::-1])[::-1]
+    rights = np.maximum.accumulate([float(k[:, 0].max()) for k in strokes])
     cuts, last = [], -1
     for s in range(len(strokes) - 1):
         last, first = max(last, hi[s]), int(after[s + 1])
-        if last < first <= len(text) and text[last + 1 : first].strip() == "":
+        clear = lefts[s + 1] >= rights[s] - OVERLAP * height
+        if clear and last < first <= len(text) and text[last + 1 : first].strip() == "":
             cuts.append((s + 1, first))
     units: list[Unit] = []
     right = 0.0  # where the ink of the unit before ended
