@@ -89,6 +89,24 @@ def test_numbers_are_taken_whole_as_written_and_marks_alone() -> None:
     assert {"tea", "cake", "dear"} <= {"".join(u.text for u in g) for g in pools().words["w1"]}
 
 
+def test_a_number_whose_mark_took_a_stroke_of_it_is_not_kept() -> None:
+    # "4." twice: once a dot, once a "." unit holding the 4's upright (tall, as the window
+    # gave it the full stop) beside an L-shaped 4; "7." among other dots for the median
+    lines = []
+    for form, tall in [("w1", False), ("w2", True), ("w3", False), ("w4", False)]:
+        offsets, chars = line([(0, 4), (6, 7)], [0, 1])
+        points = iamondb.offsets_to_points(offsets)
+        # the second stroke: a small dot, or a 6-unit-high upright
+        points[5:10, 1] = np.linspace(-3, 3, 5) if tall else [0, 0.3, 0, 0.3, 0]
+        offsets = iamondb.points_to_offsets(points).astype(np.float32)
+        lines.append(splice.cut_units(offsets, "4." if form != "w4" else "7.", chars, form))
+    offsets, chars = line([(0, 4), (6, 10)], [0, 1])
+    lines.append(splice.cut_units(offsets, "ab", chars, "w1"))
+    numbers = {f: ["".join(u.text for u in g) for g in gs] for f, gs in
+               splice.Pools.build(lines).numbers.items()}  # fmt: skip
+    assert numbers == {"w1": ["4"], "w3": ["4"], "w4": ["7"]}
+
+
 def test_composed_lines_hold_a_number_between_words_and_ink_for_every_character() -> None:
     rng = np.random.default_rng(0)
     made = [m for m in (splice.compose(pools(), rng) for _ in range(200)) if m is not None]

@@ -158,17 +158,21 @@ class Pools:
             for unit in units:
                 if _is_mark(unit.text):
                     pools.marks.setdefault(unit.text, []).append(unit)
+        gaps = np.array(mark_gaps)
+        pools.mark_gaps = gaps[gaps >= 0.5] if (gaps >= 0.5).any() else np.array([2.0])
+        pools.word_gaps = {f: np.array(g) for f, g in word_gaps.items()}
+        pools.marks = {mark: _typical(units) for mark, units in pools.marks.items()}
+        typical = {id(u) for marks in pools.marks.values() for u in marks}
+        for units in lines:
             for group in words(units):
                 text = "".join(u.text for u in group)
                 if text.isalpha():  # a unit over a space was cut too coarsely: not used
                     pools.words.setdefault(group[0].form, []).append(group)
                 digits = _digit_prefix(group)
-                if digits:
+                # a mark after the digits too big for its kind took a digit's stroke with
+                # it (the upright of an open 4 given to the full stop): the number lacks it
+                if digits and all(id(u) in typical for u in group[len(digits) :]):
                     pools.numbers.setdefault(group[0].form, []).append(digits)
-        gaps = np.array(mark_gaps)
-        pools.mark_gaps = gaps[gaps >= 0.5] if (gaps >= 0.5).any() else np.array([2.0])
-        pools.word_gaps = {f: np.array(g) for f, g in word_gaps.items()}
-        pools.marks = {mark: _typical(units) for mark, units in pools.marks.items()}
         return pools
 
     def number(self, form: str, rng: np.random.Generator) -> list[Unit]:
