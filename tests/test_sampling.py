@@ -345,7 +345,7 @@ def test_lines_the_checker_cannot_read_are_resampled_and_the_best_kept(
 
     monkeypatch.setattr(sampling, "check_line", lambda *a: None)
     checker = ScriptedChecker({"clear": [0.5], "later": [3.0, 1.0], "never": [4, 3.5, 5]})
-    opts = SampleOptions(seed=0, retries=2, checker=checker, candidates=1)
+    opts = SampleOptions(seed=0, retries=2, checker=checker)
     clear, later, never = sample_lines(
         backend(tiny_model()), ["clear", "later", "never"], opts
     )
@@ -365,7 +365,7 @@ def test_of_attempts_all_sent_back_the_one_with_fewest_misread_letters_is_kept(
     # better scores with a letter dropped; every letter there but one digit read as "o"
     attempts = [(3.1, "numbe 889o"), (3.9, "number 889o"), (3.0, "nmbe 889o")]
     checker = ScriptedChecker({"number 8890": attempts})
-    opts = SampleOptions(seed=0, retries=2, checker=checker, candidates=1)
+    opts = SampleOptions(seed=0, retries=2, checker=checker)
     (line,) = sample_lines(backend(tiny_model()), ["number 8890"], opts)
     assert (line.attempts, line.illegible, line.reading) == (3, 3, "number 889o")
     assert line.misread == 1 and line.legibility == 3.9 and line.failure is None
@@ -391,35 +391,7 @@ def test_an_attempt_the_checker_accepts_beats_a_better_scored_one_it_sent_back(
 
     monkeypatch.setattr(sampling, "check_line", lambda *a: None)
     checker = Misreads({"nine": [0.1, 0.4]})
-    opts = SampleOptions(seed=0, checker=checker, candidates=1)
+    opts = SampleOptions(seed=0, checker=checker)
     (line,) = sample_lines(backend(tiny_model()), ["nine"], opts)
     assert (line.attempts, line.illegible, line.legibility) == (2, 1, 0.4)
     assert not line.sent_back
-
-
-def test_a_line_written_again_is_sampled_as_several_candidates_and_the_best_kept(
-    backend, monkeypatch
-) -> None:
-    from vpype_handwriting import sampling
-
-    class Keeps(ScriptedChecker):  # and the strokes it was shown
-        def assess_batch(self, lines: list, texts: list[str]) -> list[tuple[float, str]]:
-            self.lines = getattr(self, "lines", []) + list(lines)
-            return super().assess_batch(lines, texts)
-
-    monkeypatch.setattr(sampling, "check_line", lambda *a: None)
-    checker = Keeps({"clear": [0.5], "later": [3.0, 4.0, 1.5, 3.5], "never": [5] * 7})
-    opts = SampleOptions(seed=0, retries=2, checker=checker, candidates=3)
-    clear, later, never = sample_lines(
-        backend(tiny_model()), ["clear", "later", "never"], opts
-    )
-    # the first attempt once each; then three of each line sent back, in one batch
-    assert checker.calls[:3] == ["clear", "later", "never"]
-    assert checker.calls[3:9] == ["later"] * 3 + ["never"] * 3
-    assert checker.calls[9:] == ["never"] * 3
-    assert (later.attempts, later.illegible, later.legibility) == (2, 1, 1.5)
-    assert (never.attempts, never.illegible) == (3, 3) and never.sent_back
-    assert (clear.attempts, clear.illegible) == (1, 0)
-    # the candidates are different samples, not copies of one
-    shown = [ln for ln, text in zip(checker.lines, checker.calls) if text == "later"]
-    assert len({ln.tobytes() for ln in shown[1:]}) == 3

@@ -16,8 +16,5 @@ LIFT_FLOOR = 0.1
 #: keeps a page in one hand; ``none`` lets each line take a hand of its own.
 STYLE = "1"
 NO_STYLE = "none"
-#: Each line written again (failed or sent back by the checker) is sampled this many times
-#: in the batch of a retry and the best kept (see README, "Legibility checker").
-CANDIDATES = 4
 #: x-height of the letters, as a vpype length.
 SIZE = "2.5mm"

@@ -56,9 +56,6 @@ class SampleOptions:
     bias: float = defaults.BIAS
     seed: int | None = None
     retries: int = 3
-    #: A line written again is sampled this many times in the batch of each retry, and
-    #: the best kept: a retry round takes about as long for a few rows as for one.
-    candidates: int = defaults.CANDIDATES
     max_steps_per_char: float = 2.0  # × kappa_scale (≈ points per character)
     prime: Prime | None = None
     progress: bool | None = None  # a bar of finished lines; None: when stderr is a terminal
@@ -368,20 +365,14 @@ def sample_lines(
     result: list[SampledLine | None] = [None] * len(texts)
     illegible, broken = [0] * len(texts), [0] * len(texts)
     pending = list(range(len(texts)))
-    copies = max(1, int(opts.candidates))
     for attempt in range(1, opts.retries + 2):
-        rows = pending if attempt == 1 else [i for i in pending for _ in range(copies)]
         with engine.threads():  # one BLAS thread on a busy CPU, for the checker too
-            sampled = sample_batch(engine, net.config, [texts[i] for i in rows], opts)
+            sampled = sample_batch(engine, net.config, [texts[i] for i in pending], opts)
             for line, hit_limit in sampled:
                 line.failure = check_line(line, net.config, hit_limit)
             _judge([line for line, _ in sampled], opts.checker)
-        round_best: dict[int, SampledLine] = {}  # each line's best candidate this round
-        for i, (line, _) in zip(rows, sampled):
-            if i not in round_best or _rank(line) < _rank(round_best[i]):
-                round_best[i] = line
         still = []
-        for i, line in round_best.items():  # a round failed / was sent back if its best was
+        for i, (line, _) in zip(pending, sampled):
             illegible[i] += line.sent_back
             broken[i] += line.failure is not None
             best = result[i]
