@@ -227,3 +227,22 @@ def test_a_line_is_sent_back_for_its_score_or_for_a_misread_letter() -> None:
     assert checker.sends_back(0.5, "it rained for nine days", "it rained for nine days")
     checker.config.threshold = 0.0  # an uncalibrated checker sends nothing back
     assert not checker.sends_back(9.0, "xyz", "it rained")
+
+
+def test_a_zero_read_as_an_o_is_not_a_misread_letter() -> None:
+    from vpype_handwriting.checker import ctc_nll, encode, fold, fold_log_probs, misread
+
+    assert misread("o171 552 889O", "0171 552 8890") == 0
+    assert misread("0171 552 88oo", "0171 552 8890") == 1  # the 9 is still missing
+    assert misread("dog", "d0g") == 0 and fold("Of 10") == "0f 10"
+    # one frame each: "0" and "o" equally likely, then "1"; the text "01" scores as if the
+    # zero had all the mass of both
+    alphabet = "01o"
+    probs = np.array([[0.0, 0.5, 0.0, 0.5], [0.0, 0.0, 1.0, 0.0]]) + 1e-12
+    log_probs = np.log(probs / probs.sum(1, keepdims=True))
+    plain = ctc_nll(log_probs, encode("01", alphabet))
+    folded = ctc_nll(
+        fold_log_probs(log_probs, alphabet), encode(fold("o1", alphabet), alphabet)
+    )
+    assert fold("oO0", "oO1") == "oo0"  # no zero in the alphabet: the o stands for the group
+    assert plain == pytest.approx(np.log(2), abs=1e-6) and folded == pytest.approx(0, abs=1e-6)

@@ -362,12 +362,12 @@ def test_of_attempts_all_sent_back_the_one_with_fewest_misread_letters_is_kept(
     from vpype_handwriting import sampling
 
     monkeypatch.setattr(sampling, "check_line", lambda *a: None)
-    # better scores with a letter dropped; every letter there but one digit read as "o"
-    attempts = [(3.1, "numbe 889o"), (3.9, "number 889o"), (3.0, "nmbe 889o")]
+    # better scores with a letter dropped; every letter there but one digit read as "S"
+    attempts = [(3.1, "numbe 8S90"), (3.9, "number 8S90"), (3.0, "nmbe 8S90")]
     checker = ScriptedChecker({"number 8890": attempts})
     opts = SampleOptions(seed=0, retries=2, checker=checker)
     (line,) = sample_lines(backend(tiny_model()), ["number 8890"], opts)
-    assert (line.attempts, line.illegible, line.reading) == (3, 3, "number 889o")
+    assert (line.attempts, line.illegible, line.reading) == (3, 3, "number 8S90")
     assert line.misread == 1 and line.legibility == 3.9 and line.failure is None
 
 

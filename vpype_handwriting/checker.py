@@ -151,9 +151,41 @@ def edit_distance(a: str, b: str) -> int:
     return row[-1]
 
 
+#: Characters no reader tells apart by shape alone (a round zero is an o): the checker counts
+#: each group as one character, so a phone number is not written again for a zero it reads
+#: as a letter. The first of a group stands for it.
+SAME_SHAPE = ("0oO",)
+_FOLD = str.maketrans({c: group[0] for group in SAME_SHAPE for c in group[1:]})
+
+
+def fold(text: str, alphabet: str | None = None) -> str:
+    """``text`` with each :data:`SAME_SHAPE` group written as one character: its first, or
+    with ``alphabet`` its first in the alphabet (as :func:`fold_log_probs` keeps it)."""
+    if alphabet is None:
+        return text.translate(_FOLD)
+    table: dict[str, str | int | None] = {}
+    for group in SAME_SHAPE:
+        present = [c for c in group if c in alphabet]
+        table.update({c: present[0] for c in present[1:]})
+    return text.translate(str.maketrans(table))
+
+
+def fold_log_probs(log_probs: np.ndarray, alphabet: str) -> np.ndarray:
+    """(frames, labels) log-probabilities with each :data:`SAME_SHAPE` group's mass on its
+    first character (the others impossible), to score a :func:`fold`-ed text."""
+    out = log_probs.copy()
+    for group in SAME_SHAPE:
+        cols = [alphabet.index(c) + 1 for c in group if c in alphabet]
+        if len(cols) > 1:
+            out[:, cols[0]] = _logsumexp(log_probs[:, cols])
+            out[:, cols[1:]] = -1e9
+    return out
+
+
 def misread(reading: str, text: str) -> int:
-    """The characters a reading gets wrong (edit distance, spaces aside)."""
-    return edit_distance("".join(reading.split()), "".join(text.split()))
+    """The characters a reading gets wrong (edit distance, spaces aside; a zero read as an o
+    is not wrong, :data:`SAME_SHAPE`)."""
+    return edit_distance(fold("".join(reading.split())), fold("".join(text.split())))
 
 
 def greedy(log_probs: np.ndarray, alphabet: str) -> str:
@@ -237,9 +269,10 @@ class Checker:
     ) -> list[tuple[float, str]]:
         """:meth:`assess` for many lines at once (one batched pass through the LSTMs)."""
         out = []
+        alphabet = self.config.alphabet
         for log_probs, text in zip(self.log_probs_batch(lines), texts):
-            labels = encode(text, self.config.alphabet)
-            score = ctc_nll(log_probs, labels) / max(1, len(labels))
+            labels = encode(fold(text, alphabet), alphabet)
+            score = ctc_nll(fold_log_probs(log_probs, alphabet), labels) / max(1, len(labels))
             out.append((score, greedy(log_probs, self.config.alphabet)))
         return out
 

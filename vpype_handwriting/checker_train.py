@@ -23,6 +23,7 @@ from .batches import augment_lines, epoch_batches
 from .checker import (
     CHECKER_CONFIG,
     CHECKER_WEIGHTS,
+    SAME_SHAPE,
     CheckerConfig,
     edit_distance,
     encode,
@@ -111,8 +112,25 @@ def make_batch(
     return batch, frames, torch.from_numpy(np.concatenate(labels)), counts
 
 
+def fold_batch(
+    logp: torch.Tensor, labels: torch.Tensor, alphabet: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Log-probabilities and labels with each :data:`checker.SAME_SHAPE` group as its first
+    character, as :meth:`Checker.assess_batch` scores written lines."""
+    logp, labels = logp.clone(), labels.clone()
+    for group in SAME_SHAPE:
+        cols = [alphabet.index(c) + 1 for c in group if c in alphabet]
+        if len(cols) > 1:
+            logp[..., cols[0]] = torch.logsumexp(logp[..., cols], dim=-1)
+            logp[..., cols[1:]] = -1e9
+            for col in cols[1:]:
+                labels[labels == col] = cols[0]
+    return logp, labels
+
+
 def line_scores(net: CheckerNet, data: Dataset) -> tuple[np.ndarray, float]:
-    """Each line's CTC nats per character, and the greedy-decoding CER over all lines."""
+    """Each line's CTC nats per character as the checker scores written lines (zeros and
+    o's as one), and the greedy-decoding CER over all lines."""
     net.eval()
     scores = np.zeros(len(data))
     errors = chars = 0
@@ -121,8 +139,9 @@ def line_scores(net: CheckerNet, data: Dataset) -> tuple[np.ndarray, float]:
             idx = np.arange(start, min(start + 64, len(data)))
             x, frames, labels, counts = make_batch(data, idx, net.config, None)
             logp = net(x, frames)
+            folded, labels = fold_batch(logp, labels, net.config.alphabet)
             loss = nn.functional.ctc_loss(
-                logp.transpose(0, 1), labels, frames, counts, reduction="none",
+                folded.transpose(0, 1), labels, frames, counts, reduction="none",
                 zero_infinity=True,
             )  # fmt: skip
             scores[idx] = (loss / counts.clamp(min=1)).numpy()

@@ -332,7 +332,7 @@ def _assemble(
 def _rank(line: SampledLine) -> tuple[bool, bool, int, float]:
     """Order of preference between attempts at one line: no failure, not sent back by the
     checker, fewest characters the checker misread, then its score (lower reads more
-    clearly as the text): of attempts all sent back, one that reads ``8890`` as ``889o``
+    clearly as the text): of attempts all sent back, one that reads ``8890`` as ``8S90``
     beats a better-scored one missing a letter."""
     score = line.legibility if line.legibility is not None else 0.0
     return line.failure is not None, line.sent_back, line.misread, score
