@@ -158,15 +158,21 @@ SAME_SHAPE = ("0oO",)
 _FOLD = str.maketrans({c: group[0] for group in SAME_SHAPE for c in group[1:]})
 
 
+def same_shape_labels(alphabet: str) -> list[list[int]]:
+    """The CTC labels of each :data:`SAME_SHAPE` group that ``alphabet`` has two or more of;
+    the first stands for the group."""
+    groups = [[alphabet.index(c) + 1 for c in group if c in alphabet] for group in SAME_SHAPE]
+    return [labels for labels in groups if len(labels) > 1]
+
+
 def fold(text: str, alphabet: str | None = None) -> str:
     """``text`` with each :data:`SAME_SHAPE` group written as one character: its first, or
     with ``alphabet`` its first in the alphabet (as :func:`fold_log_probs` keeps it)."""
     if alphabet is None:
         return text.translate(_FOLD)
     table: dict[str, str | int | None] = {}
-    for group in SAME_SHAPE:
-        present = [c for c in group if c in alphabet]
-        table.update({c: present[0] for c in present[1:]})
+    for labels in same_shape_labels(alphabet):
+        table.update({alphabet[k - 1]: alphabet[labels[0] - 1] for k in labels[1:]})
     return text.translate(str.maketrans(table))
 
 
@@ -174,11 +180,9 @@ def fold_log_probs(log_probs: np.ndarray, alphabet: str) -> np.ndarray:
     """(frames, labels) log-probabilities with each :data:`SAME_SHAPE` group's mass on its
     first character (the others impossible), to score a :func:`fold`-ed text."""
     out = log_probs.copy()
-    for group in SAME_SHAPE:
-        cols = [alphabet.index(c) + 1 for c in group if c in alphabet]
-        if len(cols) > 1:
-            out[:, cols[0]] = _logsumexp(log_probs[:, cols])
-            out[:, cols[1:]] = -1e9
+    for labels in same_shape_labels(alphabet):
+        out[:, labels[0]] = _logsumexp(log_probs[:, labels])
+        out[:, labels[1:]] = -1e9
     return out
 
 

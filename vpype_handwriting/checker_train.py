@@ -23,11 +23,11 @@ from .batches import augment_lines, epoch_batches
 from .checker import (
     CHECKER_CONFIG,
     CHECKER_WEIGHTS,
-    SAME_SHAPE,
     CheckerConfig,
     edit_distance,
     encode,
     greedy,
+    same_shape_labels,
 )
 from .checker import features as ink_features
 from .iamondb import Dataset
@@ -118,13 +118,10 @@ def fold_batch(
     """Log-probabilities and labels with each :data:`checker.SAME_SHAPE` group as its first
     character, as :meth:`Checker.assess_batch` scores written lines."""
     logp, labels = logp.clone(), labels.clone()
-    for group in SAME_SHAPE:
-        cols = [alphabet.index(c) + 1 for c in group if c in alphabet]
-        if len(cols) > 1:
-            logp[..., cols[0]] = torch.logsumexp(logp[..., cols], dim=-1)
-            logp[..., cols[1:]] = -1e9
-            for col in cols[1:]:
-                labels[labels == col] = cols[0]
+    for same in same_shape_labels(alphabet):
+        logp[..., same[0]] = torch.logsumexp(logp[..., same], dim=-1)
+        logp[..., same[1:]] = -1e9
+        labels[torch.isin(labels, torch.tensor(same[1:]))] = same[0]
     return logp, labels
 
 
