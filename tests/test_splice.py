@@ -107,6 +107,38 @@ def test_a_number_whose_mark_took_a_stroke_of_it_is_not_kept() -> None:
     assert numbers == {"w1": ["4"], "w3": ["4"], "w4": ["7"]}
 
 
+def test_numbers_are_also_made_digit_by_digit_from_every_writers_digits() -> None:
+    p = pools()
+    assert set(p.digits) == set("1234890")
+    rng = np.random.default_rng(1)
+    made = [p.digit_by_digit("w1", rng) for _ in range(700)]
+    numbers = ["".join(u.text for u in units) for units in made]
+    assert all(1 <= len(n) <= 4 for n in numbers)
+    # every digit follows every other, not only as written ("12", "3", "4", "890")
+    pairs = {n[k : k + 2] for n in numbers for k in range(len(n) - 1)}
+    assert {"93", "38", "08", "41", "11"} <= pairs
+    # each digit as often as any other, though w2 alone wrote 8, 9 and 0
+    counts = np.array([sum(n.count(d) for n in numbers) for d in "1234890"])
+    assert counts.min() > 0.7 * counts.mean()
+    for units in made:  # a space before, then the gaps written inside "12" and "890"
+        assert units[0].space_before and not any(u.space_before for u in units[1:])
+        assert [u.gap_before for u in units[1:]] == pytest.approx([2.0] * (len(units) - 1))
+
+
+def test_a_digit_cut_short_is_not_drawn_alone() -> None:
+    # "ab 7" four times; in w3's the 7 is a third of its usual height (it lost a stroke)
+    lines = []
+    for form, height in [("w1", 3.0), ("w2", 3.0), ("w3", 1.0), ("w4", 2.8)]:
+        offsets, chars = line([(0, 4), (6, 10), (16, 20)], [0, 1, 3])
+        points = iamondb.offsets_to_points(offsets)
+        points[10:15, 1] = [0, height, 0, height, 0]
+        offsets = iamondb.points_to_offsets(points).astype(np.float32)
+        lines.append(splice.cut_units(offsets, "ab 7", chars, form))
+    pools = splice.Pools.build(lines)
+    assert sorted(pools.numbers) == ["w1", "w2", "w3", "w4"]  # whole, as written
+    assert sorted(u.form for u in pools.digits["7"]) == ["w1", "w2", "w4"]
+
+
 def test_composed_lines_hold_a_number_between_words_and_ink_for_every_character() -> None:
     rng = np.random.default_rng(0)
     made = [m for m in (splice.compose(pools(), rng) for _ in range(200)) if m is not None]

@@ -9,12 +9,14 @@ cut: the pieces (*units*) are words, digits and punctuation marks in the writer'
 :func:`compose` keeps words and numbers whole, as written between spaces, and marks of the
 usual size for their kind, and puts them into new lines of one writer: a few of its words,
 a number from :data:`NUMBER_TEMPLATES` (``N:N``, ``N/N/N``, ...) made of its own numbers or
-other writers', a few more words, spaced with the writer's own gaps.
+other writers', a few more words, spaced with the writer's own gaps. Some numbers are made
+digit by digit instead (:data:`DIGIT_SHARE`), from the digits cut alone out of all writers'
+numbers, so that every digit follows every other.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -28,6 +30,13 @@ from .model import HandwritingModel, point_nll
 NUMBER_TEMPLATES = (
     "N:N", "N:N", "N:N", "N", "N", "N.N", "N/N/N", "N N N", "N,N", "(N)", "N-N", "N.",
 )  # fmt: skip
+
+
+#: The share of the numbers composed digit by digit, each digit drawn evenly from the ten
+#: (the writer's own when it wrote that digit, 2 times in 3), rather than taken whole as a
+#: writer wrote them: IAM-OnDB's numbers are mostly years, so whole numbers teach a 5
+#: after a 9 or a 1 and almost never after a 3 (the net wrote ``35`` as ``33`` or ``3s``).
+DIGIT_SHARE = 0.5
 
 
 #: How far (in the line's ink heights) ink after a cut may reach back under the ink before
@@ -136,17 +145,20 @@ def words(units: list[Unit]) -> list[list[Unit]]:
 @dataclass
 class Pools:
     """Everything :func:`compose` draws from: each writer's words and numbers (whole, as
-    written between spaces), everyone's marks, and the gaps measured around marks."""
+    written between spaces), everyone's marks and single digits, and the gaps measured
+    around marks and between digits."""
 
     words: dict[str, list[list[Unit]]]
     numbers: dict[str, list[list[Unit]]]
     marks: dict[str, list[Unit]]  # by the mark written
     mark_gaps: np.ndarray  # gaps before and after a mark with no space between
     word_gaps: dict[str, np.ndarray]  # each writer's gaps at spaces
+    digits: dict[str, list[Unit]]  # by the digit: cut alone from the numbers kept
+    digit_gaps: np.ndarray  # between digits inside a number, in its line's ink heights
 
     @classmethod
     def build(cls, lines: list[list[Unit]]) -> Pools:
-        pools = cls({}, {}, {}, np.zeros(0), {})
+        pools = cls({}, {}, {}, np.zeros(0), {}, {}, np.zeros(0))
         mark_gaps: list[float] = []
         word_gaps: dict[str, list[float]] = {}
         for units in lines:
@@ -173,22 +185,53 @@ class Pools:
                 # it (the upright of an open 4 given to the full stop): the number lacks it
                 if digits and all(id(u) in typical for u in group[len(digits) :]):
                     pools.numbers.setdefault(group[0].form, []).append(digits)
+        digit_gaps: list[float] = []
+        for numbers in pools.numbers.values():
+            for number in numbers:
+                digit_gaps += [u.gap_before / u.height for u in number[1:]]
+                for unit in number:
+                    if len(unit.text) == 1:
+                        pools.digits.setdefault(unit.text, []).append(unit)
+        pools.digits = {d: _typical(units, shortest=0.6) for d, units in pools.digits.items()}
+        gaps = np.array(digit_gaps or [0.1])  # the middle 80 %: no digits run together or
+        lo, hi = np.percentile(gaps, [10, 90])  # apart as if a space were between them
+        pools.digit_gaps = gaps[(gaps >= lo) & (gaps <= hi)]
         return pools
 
     def number(self, form: str, rng: np.random.Generator) -> list[Unit]:
-        """A number as written: the writer's own 2 times in 3 when it wrote any."""
+        """A number: digit by digit :data:`DIGIT_SHARE` of the time, else as written (the
+        writer's own 2 times in 3 when it wrote any)."""
+        if self.digits and rng.random() < DIGIT_SHARE:
+            return self.digit_by_digit(form, rng)
         own = self.numbers.get(form, [])
         if not own or rng.random() >= 2 / 3:
             own = [g for groups in self.numbers.values() for g in groups]
         return own[rng.integers(len(own))]
 
+    def digit_by_digit(self, form: str, rng: np.random.Generator) -> list[Unit]:
+        """1 to 4 digits drawn evenly from those cut, each the writer's own 2 times in 3
+        when it wrote that digit, spaced by gaps measured inside real numbers."""
+        kinds = sorted(self.digits)
+        out = []
+        for k in range(int(rng.integers(1, 5))):
+            units = self.digits[kinds[rng.integers(len(kinds))]]
+            own = [u for u in units if u.form == form]
+            pick = own if own and rng.random() < 2 / 3 else units
+            unit = pick[rng.integers(len(pick))]
+            gap = float(self.digit_gaps[rng.integers(len(self.digit_gaps))]) * unit.height
+            out.append(replace(unit, space_before=k == 0, gap_before=gap))
+        return out
 
-def _typical(marks: list[Unit]) -> list[Unit]:
-    """The marks of one kind no wider than twice and no taller than 1.6 times their median
-    (relative to their line's ink height): a colon cut together with a quote, or with a
-    letter's stroke the window misplaced, is no colon to learn from."""
+
+def _typical(marks: list[Unit], shortest: float = 0.0) -> list[Unit]:
+    """The marks (or digits) of one kind no wider than twice and no taller than 1.6 times
+    their median, nor shorter than ``shortest`` times it (relative to their line's ink
+    height): a colon cut together with a quote, or with a letter's stroke the window
+    misplaced, is no colon to learn from, and a digit cut short lost a stroke."""
     size = np.array([np.ptp(u.points[:, :2], axis=0) / u.height for u in marks])
-    keep = np.all(size <= np.median(size, axis=0) * [2.0, 1.6] + 1e-9, axis=1)
+    median = np.median(size, axis=0)
+    keep = np.all(size <= median * [2.0, 1.6] + 1e-9, axis=1)
+    keep &= size[:, 1] >= median[1] * shortest - 1e-9
     return [u for u, k in zip(marks, keep) if k]
 
 

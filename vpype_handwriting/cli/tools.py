@@ -334,7 +334,9 @@ def synthesize(
     The weights align each training line of the forms that hold a digit or a colon to its
     text; the lines are cut where the pen lifts between characters, and the pieces
     (words, digits, marks) are put together into new lines: `8:45`, `12/04/1998`,
-    `0171 552 8890` between the writer's own words. Train on them with `train --extra`.
+    `0171 552 8890` between the writer's own words, half the numbers whole as someone
+    wrote them, half digit by digit (every digit after every other, each as often).
+    Train on them with `train --extra`.
 
     Example: vpype-handwriting synthesize --weights weights --lines 2500
     """
