@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import argparse
 import re
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
+from legibility import READER, read_lines  # beside this script
 
-HERE = Path(__file__).resolve().parent
-READER = HERE.parent.parent / "shared" / "tools" / "reader" / "reader.py"
 CHUNK = 20  # lines an SVG: the reader finds every row of a page this size
 
 
@@ -57,12 +55,7 @@ def sample_and_read(args: argparse.Namespace, texts: list[str]) -> list[tuple]:
                 svg = Path(tmp) / "lines.svg"
                 with open(svg, "w") as fh:
                     vp.write_svg(fh, doc)
-                proc = subprocess.run(
-                    [sys.executable, str(args.reader), "read", str(svg)],
-                    capture_output=True,
-                    text=True,
-                )
-            read = [r.strip() for r in proc.stdout.splitlines() if r.strip()]
+                read = [r.strip() for r in read_lines(args.reader, svg)]
             if len(read) != len(part):
                 print(f"seed {seed}: reader found {len(read)} of {len(part)} rows; skipped")
                 continue
@@ -80,9 +73,10 @@ def main() -> None:
     parser.add_argument(
         "--checkers", type=Path, nargs="*", default=None, help="folders (default: --weights)"
     )
+    here = Path(__file__).resolve().parent
     parser.add_argument(
         "--sentences", type=Path, nargs="+",
-        default=[HERE / "digits.txt", HERE / "fives.txt"],
+        default=[here / "digits.txt", here / "fives.txt"],
     )  # fmt: skip
     parser.add_argument("--seeds", default="11,12,13")
     parser.add_argument("--reader", type=Path, default=READER)

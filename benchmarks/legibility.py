@@ -88,6 +88,14 @@ def write_and_read(args: argparse.Namespace, sentences: list[str], seed: int) ->
     }
 
 
+def read_lines(reader: Path, svg: Path) -> list[str]:
+    """The reader's reading of each text line of ``svg``, top to bottom."""
+    proc = subprocess.run(
+        [sys.executable, str(reader), "read", str(svg)], capture_output=True, text=True
+    )
+    return [r for r in proc.stdout.splitlines() if r.strip()]
+
+
 def per_line(
     args: argparse.Namespace, svg: Path, sentences: list[str], sampled: dict, out: Path
 ) -> None:
@@ -95,10 +103,7 @@ def per_line(
     the attempts (a TSV, and the lines the reader got wrong printed)."""
     from vpype_handwriting.checker import edit_distance
 
-    proc = subprocess.run(
-        [sys.executable, str(args.reader), "read", str(svg)], capture_output=True, text=True
-    )
-    read = [r for r in proc.stdout.splitlines() if r.strip()]
+    read = read_lines(args.reader, svg)
     if len(read) != len(sentences):
         print(f"reader found {len(read)} lines for {len(sentences)}", file=sys.stderr)
         return
