@@ -139,6 +139,70 @@ def test_a_digit_cut_short_is_not_drawn_alone() -> None:
     assert sorted(u.form for u in pools.digits["7"]) == ["w1", "w2", "w4"]
 
 
+class StrokeReader:
+    """A stand-in checker that reads one character a stroke: the character it was asked
+    for where the stroke runs left to right, ``t`` where it runs back (a broken digit)."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def assess_batch(self, lines: list[np.ndarray], texts: list[str]) -> list:
+        out = []
+        for offsets, text in zip(lines, texts):
+            self.asked.append(text)
+            points = iamondb.offsets_to_points(offsets)
+            strokes = np.split(points, np.flatnonzero(points[:-1, 2] > 0.5) + 1)
+            reading = "".join(
+                ch if s[-1, 0] > s[0, 0] else "t" for ch, s in zip(text, strokes)
+            )
+            out.append((0.0 if reading == text else 1.0, reading))
+        return out
+
+
+def test_digits_drawn_alone_are_those_the_checker_reads_between_two_digits() -> None:
+    lines = []
+    for form in ["w1", "w2", "w3"]:
+        offsets, chars = line([(0, 4), (6, 10), (16, 20), (22, 26), (32, 36)], [0, 1, 3, 4, 6])
+        if form == "w2":  # w2's 8 is drawn backwards: the reader takes it for a t
+            points = iamondb.offsets_to_points(offsets)
+            points[20:25, 0] = points[20:25, 0][::-1]
+            offsets = points_to_offsets(points).astype(np.float32)
+        lines.append(splice.cut_units(offsets, "ab 26 8", chars, form))
+    pools = splice.Pools.build(lines)
+    reader = StrokeReader()
+    read = splice.read_digits(pools, reader)
+    assert sorted(u.form for u in pools.digits["8"]) == ["w1", "w2", "w3"]
+    assert sorted(u.form for u in read.digits["8"]) == ["w1", "w3"]
+    assert {d: len(u) for d, u in read.digits.items()} == {"2": 3, "6": 3, "8": 2}
+    assert {"282", "686", "286"} <= set(reader.asked)  # in every context
+    assert read.numbers == pools.numbers  # whole numbers are not read
+    # no 6 cut anywhere: there is nothing to read the digits between, they stay as cut
+    no_six = splice.Pools.build([ls[:3] + ls[4:] for ls in lines])
+    assert splice.read_digits(no_six, StrokeReader()).digits == no_six.digits
+
+
+def test_a_borrowed_numbers_gaps_are_scaled_with_its_ink(monkeypatch) -> None:
+    # w1 writes words 3 units high, w2 only the number "12", 3.75 high and with a gap of 4
+    monkeypatch.setattr(splice, "NUMBER_TEMPLATES", ("N",))
+    monkeypatch.setattr(splice, "DIGIT_SHARE", 0.0)
+    offsets, chars = line([(0, 4), (6, 10), (16, 20), (26, 30)], [0, 1, 3, 5])
+    small = splice.cut_units(offsets, "ab c d", chars, "w1")
+    offsets, chars = line([(0, 8), (12, 20)], [0, 1])
+    points = iamondb.offsets_to_points(offsets)
+    points[:, 1] *= 1.25
+    big = splice.cut_units(points_to_offsets(points).astype(np.float32), "12", chars, "w2")
+    pools = splice.Pools.build([small, big])
+    scale = small[0].height / big[0].height
+    assert scale == pytest.approx(0.8)
+    offsets, text = splice.compose(pools, np.random.default_rng(3))
+    points = iamondb.offsets_to_points(offsets)
+    strokes = np.split(points, np.flatnonzero(points[:-1, 2] > 0.5) + 1)
+    one = text.replace(" ", "").index("1")
+    gap = strokes[one + 1][:, 0].min() - strokes[one][:, 0].max()
+    assert gap == pytest.approx(4 * scale, abs=1e-4)
+    assert np.ptp(strokes[one][:, 0]) == pytest.approx(8 * scale, abs=1e-4)
+
+
 def test_composed_lines_hold_a_number_between_words_and_ink_for_every_character() -> None:
     rng = np.random.default_rng(0)
     made = [m for m in (splice.compose(pools(), rng) for _ in range(200)) if m is not None]

@@ -11,12 +11,15 @@ usual size for their kind, and puts them into new lines of one writer: a few of 
 a number from :data:`NUMBER_TEMPLATES` (``N:N``, ``N/N/N``, ...) made of its own numbers or
 other writers', a few more words, spaced with the writer's own gaps. Some numbers are made
 digit by digit instead (:data:`DIGIT_SHARE`), from the digits cut alone out of all writers'
-numbers, so that every digit follows every other.
+numbers, so that every digit follows every other; with a legibility checker, only the
+digits it reads as themselves between two other digits (:func:`read_digits`).
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -24,6 +27,11 @@ import torch
 from .batches import make_batch
 from .iamondb import MAX_POINTS, Dataset, cap_jumps, offsets_to_points, points_to_offsets
 from .model import HandwritingModel, point_nll
+
+if TYPE_CHECKING:
+    from .checker import Checker
+
+logger = logging.getLogger(__name__)
 
 #: Templates of the numbers composed: N is a number as some writer wrote it (a run of
 #: digits between spaces), the other characters are marks cut on their own.
@@ -37,6 +45,12 @@ NUMBER_TEMPLATES = (
 #: writer wrote them: IAM-OnDB's numbers are mostly years, so whole numbers teach a 5
 #: after a 9 or a 1 and almost never after a 3 (the net wrote ``35`` as ``33`` or ``3s``).
 DIGIT_SHARE = 0.5
+
+
+#: The digits a cut digit is read between before it is drawn alone (:func:`read_digits`):
+#: alone it has no baseline to stand on (a 9 reads as g, a 7 as y), between two digits it
+#: reads as itself unless it is broken (an 8 that is a t, a 4 that is a u).
+DIGIT_CONTEXTS = ("22", "66", "26")
 
 
 #: How far (in the line's ink heights) ink after a cut may reach back under the ink before
@@ -223,6 +237,51 @@ class Pools:
         return out
 
 
+def read_digits(pools: Pools, checker: Checker) -> Pools:
+    """``pools`` keeping only the single digits ``checker`` reads as themselves in every
+    context of :data:`DIGIT_CONTEXTS`, each placed between two reference digits (the ones
+    it reads most surely alone) at their size, with the median gap measured inside
+    numbers. Unchanged when a reference digit was cut nowhere."""
+    refs = {}
+    for kind in sorted(set("".join(DIGIT_CONTEXTS))):
+        units = pools.digits.get(kind, [])
+        judged = checker.assess_batch(
+            [points_to_offsets(u.points) for u in units], [kind] * len(units)
+        )
+        right = [(score, k) for k, (score, reading) in enumerate(judged) if reading == kind]
+        if not right:
+            logger.warning("no digit %s the checker reads: the digits are not read", kind)
+            return pools
+        refs[kind] = units[min(right)[1]]
+    gap = float(np.median(pools.digit_gaps))
+    kept: dict[str, list[Unit]] = {}
+    for kind, units in pools.digits.items():
+        good = np.ones(len(units), dtype=bool)
+        for a, b in DIGIT_CONTEXTS:
+            lines = [_digits_line([refs[a], u, refs[b]], u.height, gap) for u in units]
+            judged = checker.assess_batch(lines, [a + kind + b] * len(units))
+            good &= [reading == a + kind + b for _, reading in judged]
+        kept[kind] = [u for u, g in zip(units, good) if g]
+        logger.info(
+            "digit %s: %d of %d cut digits read as themselves", kind, good.sum(), len(units)
+        )
+    return replace(pools, digits={k: v for k, v in kept.items() if v})
+
+
+def _digits_line(units: list[Unit], height: float, gap: float) -> np.ndarray:
+    """Offsets of ``units`` side by side, each at ``height``, ``gap`` heights apart."""
+    parts, right = [], 0.0
+    for k, unit in enumerate(units):
+        ink = unit.points.copy()
+        ink[:, :2] *= np.clip(height / max(unit.height, 1e-6), 0.67, 1.5)
+        ink[:, 0] += right + (gap * height if k else 0.0) - ink[:, 0].min()
+        right = float(ink[:, 0].max())
+        parts.append(ink)
+    points = np.vstack(parts)
+    points[:, :2] -= points[0, :2]
+    return points_to_offsets(points)
+
+
 def _typical(marks: list[Unit], shortest: float = 0.0) -> list[Unit]:
     """The marks (or digits) of one kind no wider than twice and no taller than 1.6 times
     their median, nor shorter than ``shortest`` times it (relative to their line's ink
@@ -313,9 +372,12 @@ def compose(pools: Pools, rng: np.random.Generator) -> tuple[np.ndarray, str] | 
     parts, text, right = [], "", 0.0
     for k, (unit, joint) in enumerate(seq):
         ink = unit.points.copy()
-        if unit.form != form:  # borrowed: bring it to this writer's size
-            ink[:, :2] *= np.clip(height / max(unit.height, 1e-6), 0.67, 1.5)
+        scale = 1.0
+        if unit.form != form:  # borrowed: bring it (and its gap as written) to this size
+            scale = float(np.clip(height / max(unit.height, 1e-6), 0.67, 1.5))
+            ink[:, :2] *= scale
         gap = 0.0 if k == 0 else _gap(pools, unit, joint, own_gaps, rng)
+        gap *= scale if joint == "" else 1.0
         ink[:, 0] += right + gap
         right = float(ink[:, 0].max())
         parts.append(ink)
@@ -328,9 +390,16 @@ def compose(pools: Pools, rng: np.random.Generator) -> tuple[np.ndarray, str] | 
     return offsets.astype(np.float32), text
 
 
-def synthesize(model: HandwritingModel, data: Dataset, lines: int, seed: int = 0) -> Dataset:
+def synthesize(
+    model: HandwritingModel,
+    data: Dataset,
+    lines: int,
+    seed: int = 0,
+    checker: Checker | None = None,
+) -> Dataset:
     """``lines`` synthetic lines (:func:`compose`) cut from the forms of ``data`` that
-    hold a digit or a colon, aligned by ``model``."""
+    hold a digit or a colon, aligned by ``model``; with ``checker``, digits drawn alone
+    only when it reads them (:func:`read_digits`)."""
     hosts = {
         f for f, t in zip(data.forms, data.texts) if any(c.isdigit() or c == ":" for c in t)
     }
@@ -340,6 +409,8 @@ def synthesize(model: HandwritingModel, data: Dataset, lines: int, seed: int = 0
         cut_units(data.line(i), data.texts[i], c, data.forms[i]) for i, c in zip(rows, chars)
     ]
     pools = Pools.build(units)
+    if checker is not None and pools.digits:
+        pools = read_digits(pools, checker)
     if not pools.numbers or not any(len(g) >= 3 for g in pools.words.values()):
         raise ValueError(
             "no numbers or too few words could be cut from the data with these weights; "

@@ -189,6 +189,12 @@ def prepare(source: Path, out: Path | None, keep_every: int) -> None:
     help="torch.compile the step of layer 1 and the window (needs a C++ compiler; "
     "~20 s to compile, then ~10%% faster on a CPU).",
 )
+@click.option(
+    "--keep-epochs",
+    is_flag=True,
+    help="Also write every epoch's fp16 weights to RUN_DIR/epochs/N (to choose the shipped "
+    "epoch on legibility, not on validation NLL alone).",
+)
 @click.option("--seed", type=int, default=0, show_default=True)
 def train(
     data_path: Path | None,
@@ -213,6 +219,7 @@ def train(
     extra: Path | None,
     extra_per_epoch: int | None,
     compile_step: bool,
+    keep_epochs: bool,
     seed: int,
 ) -> None:
     """Train the synthesis network on prepared IAM-OnDB.
@@ -231,7 +238,7 @@ def train(
         checkpoint_minutes=checkpoint_minutes, device=device, bf16=bf16, seed=seed,
         compile=compile_step, rare_repeat=rare_repeat, rare_weight=rare_weight,
         augment=augment, extra=extra, extra_per_epoch=extra_per_epoch,
-        resume=resume, init=init,
+        resume=resume, init=init, keep_epochs=keep_epochs,
     )  # fmt: skip
     try:
         run_training(data_path or iamondb.default_cache(), opts)
@@ -335,8 +342,9 @@ def synthesize(
     text; the lines are cut where the pen lifts between characters, and the pieces
     (words, digits, marks) are put together into new lines: `8:45`, `12/04/1998`,
     `0171 552 8890` between the writer's own words, half the numbers whole as someone
-    wrote them, half digit by digit (every digit after every other, each as often).
-    Train on them with `train --extra`.
+    wrote them, half digit by digit (every digit after every other, each as often; with
+    the legibility checker beside the weights, only digits it reads as themselves between
+    two others). Train on them with `train --extra`.
 
     Example: vpype-handwriting synthesize --weights weights --lines 2500
     """
@@ -344,13 +352,15 @@ def synthesize(
     from .. import iamondb
     from ..splice import synthesize as splice_lines
     from ..weights import load_weights
+    from ..writer import cached_checker
 
     source = data_path or iamondb.default_cache()
     out = out or source.with_name("iamondb-synthetic.npz")
     try:
         model = load_weights(weights)
+        checker = cached_checker(None if weights is None else str(weights))
         train_set, _ = iamondb.Dataset.load(source).split()
-        made = splice_lines(model, train_set, lines, seed)
+        made = splice_lines(model, train_set, lines, seed, checker)
         made.save(out)
     except ValueError as exc:
         _fail(exc)
