@@ -270,3 +270,23 @@ def test_rare_weight_weighs_rare_characters_and_logs_the_plain_nll(tmp_path: Pat
         assert trainer.train_batch(idx) == pytest.approx(plain, rel=1e-5)  # logged unweighted
         runs[w] = trainer.model.state_dict()
     assert any(not torch.equal(runs[1.0][k], runs[3.0][k]) for k in runs[1.0])
+
+
+def test_keep_epochs_writes_every_epochs_weights_with_its_own_validation(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from vpype_handwriting import train as train_module
+
+    data = tiny_dataset()
+    trainer = Trainer(data, data, options(tmp_path, keep_epochs=True))
+    vals = iter([(50.0, 0.5), (60.0, 0.6)])
+    monkeypatch.setattr(train_module, "evaluate", lambda *a: next(vals))
+    trainer.end_epoch()
+    trainer.end_epoch()  # worse than the first: kept all the same
+    epochs = tmp_path / "run" / "epochs"
+    assert sorted(p.name for p in epochs.iterdir()) == ["1", "2"]
+    assert [read_meta(epochs / n)["val_nll_line"] for n in "12"] == [50.0, 60.0]
+    assert trainer.best_val == 50.0
+    model = load_weights(epochs / "2")
+    for name, tensor in trainer.model.state_dict().items():  # the epoch's own weights
+        assert torch.allclose(model.state_dict()[name], tensor.half().float())

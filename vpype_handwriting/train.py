@@ -64,6 +64,7 @@ class TrainOptions:
     resume: bool = False
     init: Path | None = None  # start from committed weights when no checkpoint exists
     max_batches: int | None = None  # stop after this many batches (tests, benchmarks)
+    keep_epochs: bool = False  # every epoch's fp16 weights in RUN/epochs/N, to pick from
 
 
 def pick_device(name: str) -> torch.device:
@@ -241,11 +242,11 @@ class Trainer:
         torch.save(ckpt, tmp)
         os.replace(tmp, self.ckpt_path)
 
-    def export(self, folder: Path) -> None:
+    def export(self, folder: Path, val_nll_line: float | None = None) -> None:
         meta = {
             "epochs": self.epoch + self.batch / max(1, self._batches_per_epoch()),
             "steps": self.step,
-            "val_nll_line": self.best_val,
+            "val_nll_line": self.best_val if val_nll_line is None else val_nll_line,
             "train_seconds": round(self.seconds),
             "batch_size": self.opts.batch_size,
             "device": str(self.device),
@@ -398,6 +399,8 @@ class Trainer:
         self.epoch_loss, self.epoch_points = 0.0, 0
         if improved and self.opts.export_dir is not None:  # ship the best weights only
             self.export(Path(self.opts.export_dir))
+        if self.opts.keep_epochs:  # each epoch's own, chosen from on legibility later
+            self.export(Path(self.opts.run_dir) / "epochs" / str(self.epoch), val_line)
         self.save_checkpoint()
 
 
