@@ -288,3 +288,35 @@ def test_synthesize_command_says_when_nothing_can_be_cut(tmp_path: Path, tiny_we
     assert result.exit_code != 0
     assert "no numbers" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "iamondb-synthetic.npz").exists()
+
+
+def test_a_four_without_an_upright_is_not_learned_from() -> None:
+    # "ab 4": an L and an upright (kept), or one stroke down to the left, across and down
+    # from the middle like an h (dropped: the net learnt to write "14" as "1h")
+    shapes = {
+        "w1": [[(0, 0), (0, 4), (4, 4)], [(3, 0), (3, 8)]],
+        "w2": [[(0, 0), (0, 4), (4, 4)], [(3, 1), (3, 8)]],
+        "w3": [[(3, 0), (0, 5), (2, 4), (4, 4.5), (4, 8)]],
+    }
+    lines = []
+    for form, strokes in shapes.items():
+        offsets, chars = line([(0, 4), (6, 10)], [0, 1])
+        head = iamondb.offsets_to_points(offsets)
+        four = []
+        for stroke in strokes:
+            pts = np.zeros((len(stroke), 3))
+            pts[:, :2] = np.array(stroke) + [16, -4]
+            pts[-1, 2] = 1
+            four.append(pts)
+        points = np.vstack([head, *four])
+        units = splice.cut_units(
+            points_to_offsets(points).astype(np.float32),
+            "ab 4",
+            np.array([0] * 5 + [1] * 5 + [3] * (len(points) - 10)),
+            form,
+        )
+        assert [u.text for u in units] == ["a", "b", "4"]
+        lines.append(units)
+    pools = splice.Pools.build(lines)
+    assert sorted(u.form for u in pools.digits["4"]) == ["w1", "w2"]
+    assert sorted(pools.numbers) == ["w1", "w2"]  # nor taken whole
