@@ -290,3 +290,25 @@ def test_keep_epochs_writes_every_epochs_weights_with_its_own_validation(
     model = load_weights(epochs / "2")
     for name, tensor in trainer.model.state_dict().items():  # the epoch's own weights
         assert torch.allclose(model.state_dict()[name], tensor.half().float())
+
+
+def test_averaged_weights_carry_their_measured_validation_nll(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from vpype_handwriting.cli.tools import cli
+    from vpype_handwriting.train import evaluate
+
+    data = tiny_dataset(40)
+    path = tmp_path / "data.npz"
+    data.save(path)
+    run = tmp_path / "run"
+    Trainer(data, data, options(tmp_path, epochs=2, keep_epochs=True)).run()
+    epochs = [str(run / "epochs" / n) for n in "12"]
+    result = CliRunner().invoke(
+        cli, ["average", *epochs, "--out", str(tmp_path / "avg"), "--data", str(path)]
+    )
+    assert result.exit_code == 0, result.output
+    _, val = data.split()
+    expected, _ = evaluate(load_weights(tmp_path / "avg"), val, options(tmp_path), "cpu")
+    assert read_meta(tmp_path / "avg")["val_nll_line"] == pytest.approx(expected, abs=0.01)
+    assert read_meta(tmp_path / "avg")["averaged_epochs"] == [1, 2]

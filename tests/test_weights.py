@@ -84,3 +84,44 @@ def test_saved_weights_get_the_usual_file_permissions(tmp_path: Path) -> None:
     os.umask(umask)
     for name in ("model.safetensors", "model.json"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask, name
+
+
+def test_average_is_the_mean_of_the_epochs_weights(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from vpype_handwriting.cli.tools import cli
+
+    models = [tiny_model(seed) for seed in (1, 2, 3)]
+    for k, model in enumerate(models):
+        save_weights(model, tmp_path / str(k), {"epochs": 35 + k, "steps": 100 * k})
+    folders = [str(tmp_path / str(k)) for k in range(3)]
+    out, no_data = str(tmp_path / "avg"), str(tmp_path / "no-data.npz")
+    result = CliRunner().invoke(cli, ["average", *folders, "--out", out, "--data", no_data])
+    assert result.exit_code == 0, result.output
+    assert "not measured" in result.output
+    averaged = load_weights(tmp_path / "avg")
+    for key, value in averaged.state_dict().items():
+        mean = torch.stack(
+            [load_weights(tmp_path / str(k)).state_dict()[key] for k in range(3)]
+        )
+        torch.testing.assert_close(value, mean.mean(0), atol=2e-3, rtol=2e-3)
+    meta = json.loads((tmp_path / "avg" / "model.json").read_text())
+    assert meta["averaged_epochs"] == [35, 36, 37]
+    assert (meta["epochs"], meta["steps"]) == (37, 200)  # where the run stands: resumable
+
+
+def test_average_refuses_weights_of_other_networks(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from vpype_handwriting.cli.tools import cli
+
+    save_weights(tiny_model(1), tmp_path / "a", {"epochs": 1})
+    save_weights(tiny_model(1, hidden=12), tmp_path / "b", {"epochs": 2})
+    result = CliRunner().invoke(
+        cli,
+        ["average", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "c")],
+    )
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "another config" in result.output and not (tmp_path / "c").exists()
+    result = CliRunner().invoke(cli, ["average", str(tmp_path / "a"), "--out", str(tmp_path)])
+    assert result.exit_code != 0 and "two or more" in result.output

@@ -122,3 +122,34 @@ def load_weights(
             f"weights file {weights} does not match its config: {first}"
         ) from None
     return model.to(device).eval()
+
+
+def average_weights(folders: list[Path]) -> tuple[HandwritingModel, dict[str, Any]]:
+    """The mean of the weights in ``folders`` (epochs of one run: Polyak averaging, which
+    smooths the epoch-to-epoch swings of a small-batch run) and the meta of the average:
+    the latest epoch, step and training time, and which epochs went into it."""
+    import torch
+
+    if len(folders) < 2:
+        raise WeightsError("averaging needs two or more weight folders")
+    models = [load_weights(Path(f)) for f in folders]
+    metas = [read_meta(Path(f)) for f in folders]
+    for folder, model in zip(folders[1:], models[1:]):
+        if model.config != models[0].config:
+            raise WeightsError(
+                f"weights in {folder} have another config than those in {folders[0]}: "
+                "only epochs of one network can be averaged"
+            )
+    state = {
+        key: torch.stack([m.state_dict()[key].float() for m in models]).mean(0)
+        for key in models[0].state_dict()
+    }
+    models[0].load_state_dict(state)
+    latest = max(metas, key=lambda m: float(m.get("epochs", 0)))
+    meta = {
+        key: latest[key]
+        for key in ("epochs", "steps", "train_seconds", "batch_size", "device")
+        if key in latest
+    }
+    meta["averaged_epochs"] = [m.get("epochs") for m in metas]
+    return models[0], meta

@@ -323,6 +323,46 @@ def evaluate(
 
 
 @cli.command()
+@click.argument(
+    "folders", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder to write the averaged model.safetensors + model.json to.",
+)
+@data_option
+def average(folders: tuple[Path, ...], out: Path, data_path: Path | None) -> None:
+    """Average the weights of several epochs of one run (e.g. `train --keep-epochs`).
+
+    The mean of a run's last epochs writes more steadily than any one of them (the epochs
+    of a run with small batches swing). Its validation NLL is measured when the prepared
+    data is there. Other files in --out (the legibility checker) are left as they are.
+
+    Example: vpype-handwriting average weights RUN/epochs/35 RUN/epochs/36 --out weights
+    """
+    require_torch("average")
+    from .. import iamondb
+    from ..train import TrainOptions
+    from ..train import evaluate as run_eval
+    from ..weights import average_weights, save_weights
+
+    source = data_path or iamondb.default_cache()
+    try:
+        model, meta = average_weights(list(folders))
+        if source.is_file():
+            _, val = iamondb.Dataset.load(source).split()
+            opts = TrainOptions(run_dir=Path("."), batch_size=64)
+            meta["val_nll_line"] = round(run_eval(model, val, opts, torch_device("cpu"))[0], 2)
+        save_weights(model, out, meta)
+    except ValueError as exc:
+        _fail(exc)
+    val = meta.get("val_nll_line", "not measured (no prepared data)")
+    click.echo(f"averaged {len(folders)} weights into {out}; validation NLL {val}")
+
+
+@cli.command()
 @data_option
 @weights_option
 @click.option(
