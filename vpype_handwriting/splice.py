@@ -268,10 +268,12 @@ def read_digits(pools: Pools, checker: Checker) -> Pools:
     kept: dict[str, list[Unit]] = {}
     for kind, units in pools.digits.items():
         good = np.ones(len(units), dtype=bool)
-        for a, b in DIGIT_CONTEXTS:
-            lines = [_digits_line([refs[a], u, refs[b]], u.height, gap) for u in units]
-            judged = checker.assess_batch(lines, [a + kind + b] * len(units))
-            good &= [reading == a + kind + b for _, reading in judged]
+        for context in DIGIT_CONTEXTS:
+            before, after = refs[context[0]], refs[context[1]]
+            lines = [_digits_line([before, u, after], u.height, gap) for u in units]
+            text = context[0] + kind + context[1]
+            judged = checker.assess_batch(lines, [text] * len(units))
+            good &= [reading == text for _, reading in judged]
         kept[kind] = [u for u, g in zip(units, good) if g]
         logger.info(
             "digit %s: %d of %d cut digits read as themselves", kind, good.sum(), len(units)

@@ -146,7 +146,7 @@ def average_weights(folders: list[Path]) -> tuple[HandwritingModel, dict[str, An
     }
     models[0].load_state_dict(state)
     latest = max(metas, key=lambda m: float(m.get("epochs", 0)))
-    meta = {
+    meta: dict[str, Any] = {
         key: latest[key]
         for key in ("epochs", "steps", "train_seconds", "batch_size", "device")
         if key in latest
