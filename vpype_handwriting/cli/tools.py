@@ -340,7 +340,7 @@ def average(folders: tuple[Path, ...], out: Path, data_path: Path | None) -> Non
     of a run with small batches swing). Its validation NLL is measured when the prepared
     data is there. Other files in --out (the legibility checker) are left as they are.
 
-    Example: vpype-handwriting average weights RUN/epochs/35 RUN/epochs/36 --out weights
+    Example: vpype-handwriting average RUN/epochs/4[0-2] --out weights
     """
     require_torch("average")
     from .. import iamondb
