@@ -268,16 +268,22 @@ def _pick_words(
 
 
 def _gap(
-    pools: Pools, unit: Unit, joint: str, own_gaps: np.ndarray, rng: np.random.Generator
+    pools: Pools,
+    unit: Unit,
+    joint: str,
+    own_gaps: np.ndarray,
+    rng: np.random.Generator,
+    scale: float = 1.0,
 ) -> float:
     """The gap before ``unit``: at a space one of this writer's (never under half its median
-    nor under 2 steps), at a mark one of all marks', inside a word or number as written."""
+    nor under 2 steps), at a mark one of all marks', inside a word or number as written
+    (times ``scale``, the factor its ink was brought to this writer's size by)."""
     if joint == " ":
         gap = float(own_gaps[rng.integers(len(own_gaps))])
         return max(gap, float(np.median(own_gaps)) / 2, 2.0)
     if joint == "|":
         return float(pools.mark_gaps[rng.integers(len(pools.mark_gaps))])
-    return unit.gap_before
+    return unit.gap_before * scale
 
 
 def compose(pools: Pools, rng: np.random.Generator) -> tuple[np.ndarray, str] | None:
@@ -302,8 +308,7 @@ def compose(pools: Pools, rng: np.random.Generator) -> tuple[np.ndarray, str] | 
         if unit.form != form:  # borrowed: bring it (and its gap as written) to this size
             scale = _scale_to(unit, height)
             ink[:, :2] *= scale
-        gap = 0.0 if k == 0 else _gap(pools, unit, joint, own_gaps, rng)
-        gap *= scale if joint == "" else 1.0
+        gap = 0.0 if k == 0 else _gap(pools, unit, joint, own_gaps, rng, scale)
         ink[:, 0] += right + gap
         right = float(ink[:, 0].max())
         parts.append(ink)

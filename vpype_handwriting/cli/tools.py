@@ -306,15 +306,12 @@ def evaluate(
     """
     require_torch("evaluate")
     from .. import iamondb
-    from ..train import TrainOptions
-    from ..train import evaluate as run_eval
     from ..weights import load_weights
 
     try:
         model = load_weights(weights)
         _, val = iamondb.Dataset.load(data_path or iamondb.default_cache()).split()
-        opts = TrainOptions(run_dir=Path("."), batch_size=batch_size, bf16=bf16)
-        per_line, per_point = run_eval(model, val, opts, torch_device("cpu"))
+        per_line, per_point = validation_nll(model, val, batch_size, bf16)
     except ValueError as exc:
         _fail(exc)
     click.echo(
@@ -344,8 +341,6 @@ def average(folders: tuple[Path, ...], out: Path, data_path: Path | None) -> Non
     """
     require_torch("average")
     from .. import iamondb
-    from ..train import TrainOptions
-    from ..train import evaluate as run_eval
     from ..weights import average_weights, save_weights
 
     source = data_path or iamondb.default_cache()
@@ -353,8 +348,7 @@ def average(folders: tuple[Path, ...], out: Path, data_path: Path | None) -> Non
         model, meta = average_weights(list(folders))
         if source.is_file():
             _, val = iamondb.Dataset.load(source).split()
-            opts = TrainOptions(run_dir=Path("."), batch_size=64)
-            meta["val_nll_line"] = round(run_eval(model, val, opts, torch_device("cpu"))[0], 2)
+            meta["val_nll_line"] = round(validation_nll(model, val)[0], 2)
         save_weights(model, out, meta)
     except ValueError as exc:
         _fail(exc)
@@ -405,6 +399,17 @@ def synthesize(
     except ValueError as exc:
         _fail(exc)
     click.echo(f"{len(made)} synthetic lines, {len(made.offsets)} points; wrote {out}")
+
+
+def validation_nll(
+    model, val, batch_size: int = 64, bf16: bool = False
+) -> tuple[float, float]:
+    """Nats per line and per point of ``model`` on the validation lines ``val`` (CPU)."""
+    from ..train import TrainOptions
+    from ..train import evaluate as run_eval
+
+    opts = TrainOptions(run_dir=Path("."), batch_size=batch_size, bf16=bf16)
+    return run_eval(model, val, opts, torch_device("cpu"))
 
 
 def torch_device(name: str):  # noqa: ANN201 - torch is imported lazily
