@@ -1,0 +1,98 @@
+"""Which words of a written letter page the reader reads differently, seed by seed.
+
+Writes ``benchmarks/letter.txt`` (or ``--letter``) as the README's sample page does
+(``vpype -s SEED handwrite --wrap WRAP --file LETTER layout a4 write``) for each seed, lets
+``../shared/tools/reader/reader.py read`` read every SVG and aligns its words with the
+letter's. A word read differently is not always written wrong (the reader errs too, about
+one character in twenty on human lines), but a dropped, doubled or scribbled letter shows up
+here, so these are the words to look at in the renders (``--png``).
+
+    python benchmarks/page_audit.py [--seeds 1,2,3,4,5] [--weights DIR] [--out page-audit]
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+READER = HERE.parent.parent / "shared" / "tools" / "reader" / "reader.py"
+
+
+def word_diffs(expected: list[str], read: list[str]) -> list[tuple[str, str]]:
+    """The stretches of words where the reading differs from the text: (written, read)."""
+    matcher = difflib.SequenceMatcher(a=expected, b=read, autojunk=False)
+    return [
+        (" ".join(expected[i1:i2]), " ".join(read[j1:j2]))
+        for op, i1, i2, j1, j2 in matcher.get_opcodes()
+        if op != "equal"
+    ]
+
+
+def write_page(args: argparse.Namespace, seed: int, svg: Path) -> None:
+    opts = ["-s", str(seed), "handwrite", "--wrap", args.wrap, "--file", str(args.letter)]
+    if args.weights:
+        opts += ["--weights", str(args.weights)]
+    opts += ["layout", "a4", "write", str(svg)]
+    code = f"from vpype_cli.cli import cli; cli({opts!r})"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def render(svg: Path, png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import vpype as vp
+
+    doc = vp.read_multilayer_svg(str(svg), 0.1)
+    x0, y0, x1, y1 = doc.bounds()
+    fig = plt.figure(figsize=(12, 12 * (y1 - y0) / (x1 - x0)), dpi=100)
+    ax = fig.add_axes((0, 0, 1, 1))
+    for layer in doc.layers.values():
+        for line in layer:
+            ax.plot(line.real, line.imag, "k-", lw=0.9)
+    ax.set_xlim(x0 - 5, x1 + 5)
+    ax.set_ylim(y1 + 5, y0 - 5)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    fig.savefig(png, facecolor="white")
+    plt.close(fig)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="1,2,3,4,5")
+    parser.add_argument("--letter", type=Path, default=HERE / "letter.txt")
+    parser.add_argument("--wrap", default="17cm")
+    parser.add_argument("--weights", type=Path, help="weights folder (default: the shipped)")
+    parser.add_argument("--reader", type=Path, default=READER)
+    parser.add_argument("--out", type=Path, default=Path("page-audit"))
+    parser.add_argument("--png", action="store_true", help="also render each page to PNG")
+    args = parser.parse_args()
+    if not args.reader.exists():
+        sys.exit(f"error: reader not found at {args.reader} (pass --reader)")
+    args.out.mkdir(parents=True, exist_ok=True)
+    expected = args.letter.read_text(encoding="utf-8").split()
+    total = 0
+    for seed in (int(s) for s in args.seeds.split(",")):
+        svg = args.out / f"page-{seed}.svg"
+        write_page(args, seed, svg)
+        reading = subprocess.run(
+            [sys.executable, str(args.reader), "read", str(svg)],
+            check=True, capture_output=True, text=True,
+        ).stdout.split()
+        diffs = word_diffs(expected, reading)
+        total += len(diffs)
+        shown = "; ".join(f"{a or '-'} -> {b or '-'}" for a, b in diffs) or "none"
+        print(f"seed {seed}: {len(diffs)} of {len(expected)} words read differently: {shown}")
+        if args.png:
+            render(svg, svg.with_suffix(".png"))
+    print(f"{total} stretches read differently in all; look at them in {args.out}/")
+
+
+if __name__ == "__main__":
+    main()
