@@ -83,7 +83,9 @@ def main() -> None:
         write_page(args, seed, svg)
         reading = subprocess.run(
             [sys.executable, str(args.reader), "read", str(svg)],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.split()
         diffs = word_diffs(expected, reading)
         total += len(diffs)
