@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-READER = HERE.parent.parent / "shared" / "tools" / "reader" / "reader.py"
+from legibility import READER, read_lines  # beside this script
+from sample_page import HERE, draw_page, write_page
 
 
 def word_diffs(expected: list[str], read: list[str]) -> list[tuple[str, str]]:
@@ -30,37 +29,6 @@ def word_diffs(expected: list[str], read: list[str]) -> list[tuple[str, str]]:
         for op, i1, i2, j1, j2 in matcher.get_opcodes()
         if op != "equal"
     ]
-
-
-def write_page(args: argparse.Namespace, seed: int, svg: Path) -> None:
-    opts = ["-s", str(seed), "handwrite", "--wrap", args.wrap, "--file", str(args.letter)]
-    if args.weights:
-        opts += ["--weights", str(args.weights)]
-    opts += ["layout", "a4", "write", str(svg)]
-    code = f"from vpype_cli.cli import cli; cli({opts!r})"
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
-def render(svg: Path, png: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import vpype as vp
-
-    doc = vp.read_multilayer_svg(str(svg), 0.1)
-    x0, y0, x1, y1 = doc.bounds()
-    fig = plt.figure(figsize=(12, 12 * (y1 - y0) / (x1 - x0)), dpi=100)
-    ax = fig.add_axes((0, 0, 1, 1))
-    for layer in doc.layers.values():
-        for line in layer:
-            ax.plot(line.real, line.imag, "k-", lw=0.9)
-    ax.set_xlim(x0 - 5, x1 + 5)
-    ax.set_ylim(y1 + 5, y0 - 5)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    fig.savefig(png, facecolor="white")
-    plt.close(fig)
 
 
 def main() -> None:
@@ -80,19 +48,17 @@ def main() -> None:
     total = 0
     for seed in (int(s) for s in args.seeds.split(",")):
         svg = args.out / f"page-{seed}.svg"
-        write_page(args, seed, svg)
-        reading = subprocess.run(
-            [sys.executable, str(args.reader), "read", str(svg)],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.split()
+        write_page(seed, args.wrap, args.letter, svg, args.weights)
+        reading = " ".join(read_lines(args.reader, svg)).split()
         diffs = word_diffs(expected, reading)
         total += len(diffs)
         shown = "; ".join(f"{a or '-'} -> {b or '-'}" for a, b in diffs) or "none"
-        print(f"seed {seed}: {len(diffs)} of {len(expected)} words read differently: {shown}")
+        print(
+            f"seed {seed}: {len(diffs)} stretches of {len(expected)} words read "
+            f"differently: {shown}"
+        )
         if args.png:
-            render(svg, svg.with_suffix(".png"))
+            draw_page(svg, svg.with_suffix(".png"), 1100)
     print(f"{total} stretches read differently in all; look at them in {args.out}/")
 
 
