@@ -14,6 +14,8 @@ from vpype_handwriting.checker_train import (
     CheckerOptions,
     CheckerTrainer,
     make_batch,
+    mutate_line,
+    point_chars,
 )
 from vpype_handwriting.weights import WeightsError
 
@@ -135,6 +137,109 @@ def test_a_resumed_run_keeps_the_ink_scale_its_net_learned_with(tmp_path: Path) 
     )
 
 
+def _three_letters() -> tuple[np.ndarray, str, np.ndarray]:
+    """'abc' written left to right, 4 points a letter, a lift after the b."""
+    offsets = np.zeros((12, 3), np.float32)
+    offsets[:, 0] = 1.0
+    offsets[:, 1] = np.tile([0.5, 0.5, -0.5, -0.5], 3)
+    offsets[7, 2] = 1.0  # the pen lifts after the b
+    offsets[11, 2] = 1.0
+    return offsets, "abc", np.repeat([0, 1, 2], 4)
+
+
+def test_a_dropped_letter_leaves_its_text_and_ink_and_the_rest_closes_up() -> None:
+    offsets, text, chars = _three_letters()
+    dropped = doubled = 0
+    for seed in range(40):
+        out, label = mutate_line(offsets, text, chars, np.random.default_rng(seed))
+        if len(label) == 2:
+            dropped += 1
+            gone = "abc".index(next(c for c in "abc" if c not in label))
+            keep = chars != gone
+            # the other letters' offsets, unchanged and in order: the ink closes up
+            np.testing.assert_array_equal(out[:, :2], offsets[keep, :2])
+            if label == "ac":  # the lift after the dropped b is kept, after the a
+                assert out[3, 2] == 1.0 and out[:, 2].sum() == 2
+        else:
+            doubled += 1
+            twice = next(c for c in "abc" if label.count(c) == 2)
+            k = "abc".index(twice)
+            assert label == text[: k + 1] + text[k:] and len(out) == 16
+            again = out[4 * k + 4 : 4 * k + 8]  # the letter's points written a second time
+            np.testing.assert_array_equal(again, offsets[4 * k : 4 * k + 4])
+    assert dropped > 20 and doubled > 5  # about 70 / 30
+
+
+def test_dropping_a_one_letter_word_leaves_one_space() -> None:
+    offsets = np.tile(_three_letters()[0][:4], (3, 1))
+    chars = np.repeat([0, 2, 4], 4)  # "x a y": each letter 4 points, the spaces none
+    rngs = [np.random.default_rng(seed) for seed in range(60)]
+    labels = {mutate_line(offsets, "x a y", chars, rng)[1] for rng in rngs}
+    assert {"x y", "a y", "x a"} <= labels and not any("  " in x for x in labels)
+
+
+def test_a_line_with_no_letter_to_drop_comes_back_unchanged() -> None:
+    offsets, _, chars = _three_letters()
+    out, label = mutate_line(offsets, ".,;", chars, np.random.default_rng(0))
+    assert label == ".,;" and out is offsets
+
+
+def test_mutated_batches_are_reproducible_and_change_their_labels() -> None:
+    data = tiny_dataset(8)
+    chars = [np.minimum(np.arange(len(data.line(i))) // 3, len(data.texts[i]) - 1)
+             for i in range(len(data))]  # fmt: skip
+    idx = np.arange(8)
+    config = ck.CheckerConfig(ALPHABET, 8, 2, scale=5.0)
+    plain = make_batch(data, idx, config, None)
+    one = make_batch(data, idx, config, None, (1.0, chars, np.random.default_rng(3)))
+    two = make_batch(data, idx, config, None, (1.0, chars, np.random.default_rng(3)))
+    for a, b in zip(one, two):
+        torch.testing.assert_close(a, b)
+    assert not torch.equal(one[3], plain[3])  # label counts: every line lost or gained one
+    assert torch.all((one[3] - plain[3]).abs() == 1)
+
+
+def test_a_mutating_run_starts_from_a_checker_and_needs_the_alignment(tmp_path: Path) -> None:
+    base = _trainer(tmp_path / "a", epochs=1, lr=1e-2)
+    base.run()
+    data = tiny_dataset(16)
+    train, val = data.subset(np.arange(16) < 12), data.subset(np.arange(16) >= 12)
+    opts = CheckerOptions(
+        tmp_path / "out", tmp_path / "run", hidden=16, batch_size=4, epochs=1, mutate=0.5,
+        init=tmp_path / "a" / "out",
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="alignment"):
+        CheckerTrainer(train, val, ALPHABET, opts)
+    chars = [np.zeros(len(train.line(i)), np.int16) for i in range(len(train))]
+    tuned = CheckerTrainer(train, val, ALPHABET, opts, chars)
+    assert tuned.net.config.hidden == 8  # the init checker's size, not the options'
+    start = ck.Checker.load(tmp_path / "a" / "out")
+    np.testing.assert_allclose(
+        tuned.net.out.weight.detach().numpy(), start.w_out, rtol=1e-3, atol=1e-3
+    )
+    tuned.run()
+    assert ck.Checker.load(tmp_path / "out").config.threshold > 0
+
+
+def test_point_chars_are_kept_and_recomputed_for_other_lines(tmp_path: Path) -> None:
+    from .conftest import tiny_model
+
+    data = tiny_dataset(6)
+    model = tiny_model()
+    cache = tmp_path / "alignment.npz"
+    chars = point_chars(model, data, cache)
+    assert [len(c) for c in chars] == list(data.lengths())
+    assert all(c.min() >= 0 and c.max() < len(t) for c, t in zip(chars, data.texts))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()  # a cached alignment is read back, not recomputed
+    again = point_chars(model, data, cache)
+    for a, b in zip(chars, again):
+        np.testing.assert_array_equal(a, b)
+    fewer = data.subset(np.arange(6) < 4)
+    assert len(point_chars(model, fewer, cache)) == 4
+
+
 def test_a_damaged_checker_file_is_a_one_line_weights_error(tmp_path: Path) -> None:
     tiny = _trainer(tmp_path, epochs=1)
     tiny.run()
@@ -168,6 +273,17 @@ def test_train_checker_command_writes_a_checker_that_handwrite_then_uses(
     assert isinstance(writer.sample.checker, ck.Checker)
     assert Handwriter.load(weights, "cpu", check=False).sample.checker is None
     assert Handwriter.load(tiny_weights, "cpu").sample.checker is None  # none shipped there
+
+    # fine-tuned from it on lines with letters dropped and doubled, written elsewhere
+    before = (weights / ck.CHECKER_WEIGHTS).read_bytes()
+    tuned = ["train-checker", "--data", str(data), "--weights", str(weights), "--epochs", "1"]
+    tuned += ["--init", str(weights), "--mutate", "0.5", "--out", str(tmp_path / "tuned")]
+    tuned += ["--run-dir", str(tmp_path / "run2")]
+    result = CliRunner().invoke(cli, tuned)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "run2" / "alignment.npz").is_file()
+    assert ck.Checker.load(tmp_path / "tuned").config.hidden == 8
+    assert (weights / ck.CHECKER_WEIGHTS).read_bytes() == before  # the start is untouched
 
 
 def test_train_checker_says_when_there_is_nothing_to_validate_on(

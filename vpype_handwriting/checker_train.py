@@ -23,6 +23,7 @@ from .batches import augment_lines, epoch_batches
 from .checker import (
     CHECKER_CONFIG,
     CHECKER_WEIGHTS,
+    Checker,
     CheckerConfig,
     edit_distance,
     encode,
@@ -87,13 +88,93 @@ class CheckerOptions:
     time_limit: float | None = None  # seconds
     seed: int = 0
     max_batches: int | None = None  # tests
+    mutate: float = 0.0  # share of lines written with one letter dropped or doubled
+    init: Path | None = None  # a checker folder to start from (when there is no checkpoint)
+
+
+#: Of the mutated lines, the share with a letter written twice (the rest lose one).
+DOUBLE_SHARE = 0.3
+
+
+def mutate_line(
+    offsets: np.ndarray,
+    text: str,
+    chars: np.ndarray,
+    rng: np.random.Generator,
+    kind: str | None = None,
+) -> tuple[np.ndarray, str]:
+    """One letter or digit of a real line taken out of its ink and its text, or written
+    twice in both, the way the synthesis net fails (``grandmothe,``, ``thee``); ``kind``
+    ("drop" or "double") chooses, else :data:`DOUBLE_SHARE` of them are doubled.
+
+    ``chars`` is the character each point was written for (:func:`cuts.align`). Dropping
+    removes that character's points, so the ink after it closes up onto the ink before
+    (the pen goes from the end of one letter to the next, as when the net skips one); a
+    lift after the dropped run stays a lift. Doubling writes the character's points again
+    right after them (only a character written in one run of points). A recognizer trained
+    only on whole lines reads a dropped letter back in from the word around it; taught
+    with these it reads what is there. Lines with no such character come back unchanged.
+    """
+    candidates = [k for k, c in enumerate(text) if c.isalnum() and (chars == k).sum() >= 3]
+    if not candidates:
+        return offsets, text
+    k = int(rng.choice(candidates))
+    where = np.flatnonzero(chars == k)
+    double = rng.random() < DOUBLE_SHARE if kind is None else kind == "double"
+    if double and where[-1] - where[0] + 1 == len(where):
+        a, b = int(where[0]), int(where[-1]) + 1
+        out = np.concatenate([offsets[:b], offsets[a:b], offsets[b:]])
+        return out, text[: k + 1] + text[k:]
+    out = offsets.copy()
+    runs = np.split(where, np.flatnonzero(np.diff(where) > 1) + 1)
+    for run in runs:  # keep the pen lifts that ended a dropped run
+        if run[0] > 0 and offsets[run[-1], 2] > 0.5:
+            out[run[0] - 1, 2] = 1.0
+    keep = np.ones(len(offsets), bool)
+    keep[where] = False
+    return out[keep], " ".join((text[:k] + text[k + 1 :]).split())  # a dropped "a": one space
+
+
+def point_chars(model, data: Dataset, cache: Path) -> list[np.ndarray]:
+    """The character each point of each line was written for, as the synthesis ``model``
+    reads it teacher-forced (:func:`cuts.align`); kept in ``cache`` (an .npz, written
+    atomically) and read back from it when it holds these lines, so a resumed run does not
+    align again."""
+    from .cuts import align
+
+    cache = Path(cache)
+    if cache.is_file():
+        with np.load(cache) as saved:
+            if np.array_equal(saved["starts"], data.starts):
+                flat = saved["chars"]
+                return [flat[a:b] for a, b in zip(data.starts[:-1], data.starts[1:])]
+        logger.info("%s holds other lines: aligning again", cache)
+    chars = align(model, data, np.arange(len(data)))
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(cache.name + ".tmp.npz")
+    flat = np.concatenate(chars).astype(np.int16) if chars else np.zeros(0, np.int16)
+    np.savez(tmp, starts=data.starts, chars=flat)
+    os.replace(tmp, cache)
+    return [c.astype(np.int16) for c in chars]
 
 
 def make_batch(
-    data: Dataset, idx: np.ndarray, config: CheckerConfig, augment: tuple | None
+    data: Dataset,
+    idx: np.ndarray,
+    config: CheckerConfig,
+    augment: tuple | None,
+    mutate: tuple[float, list[np.ndarray], np.random.Generator] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Padded features, frame counts, concatenated labels and label counts of lines idx."""
+    """Padded features, frame counts, concatenated labels and label counts of lines idx;
+    ``mutate`` (share, each line's point characters, generator) drops or doubles a letter
+    in that share of them (:func:`mutate_line`)."""
     lines = [data.line(i).copy() for i in idx]
+    texts = [data.texts[i] for i in idx]
+    if mutate is not None:
+        share, chars, rng = mutate
+        for k, i in enumerate(idx):
+            if rng.random() < share:
+                lines[k], texts[k] = mutate_line(lines[k], texts[k], chars[i], rng)
     if augment is not None:
         strength, rng = augment
         longest = max(len(x) for x in lines)
@@ -107,7 +188,7 @@ def make_batch(
     batch = torch.zeros(len(feats), int(frames.max()), 8)
     for k, f in enumerate(feats):
         batch[k, : len(f)] = torch.from_numpy(f)
-    labels = [encode(data.texts[i], config.alphabet) for i in idx]
+    labels = [encode(text, config.alphabet) for text in texts]
     counts = torch.tensor([len(lab) for lab in labels])
     return batch, frames, torch.from_numpy(np.concatenate(labels)), counts
 
@@ -153,16 +234,40 @@ def line_scores(net: CheckerNet, data: Dataset) -> tuple[np.ndarray, float]:
 class CheckerTrainer:
     """Train, checkpoint (atomically, resumable), calibrate and export the checker."""
 
-    def __init__(self, train: Dataset, val: Dataset, alphabet: str, opts: CheckerOptions):
+    def __init__(
+        self,
+        train: Dataset,
+        val: Dataset,
+        alphabet: str,
+        opts: CheckerOptions,
+        chars: list[np.ndarray] | None = None,
+    ):
+        """``chars``: the character each training point was written for, needed when
+        ``opts.mutate`` drops and doubles letters."""
         from .train import ink_calibration
 
         if not len(train) or not len(val):
             raise ValueError("the checker needs training and validation lines to learn from")
-        self.train_data, self.val_data, self.opts = train, val, opts
+        if opts.mutate > 0 and (chars is None or len(chars) != len(train)):
+            raise ValueError("dropping letters needs every training line's alignment")
+        self.train_data, self.val_data, self.opts, self.chars = train, val, opts, chars
         torch.manual_seed(opts.seed)
         scale = ink_calibration(train)[0]
         config = CheckerConfig(alphabet, opts.hidden, opts.layers, scale=scale)
+        start = None
+        if opts.init is not None:
+            start = Checker.load(opts.init)  # a one-line WeightsError when it is not one
+            if start.config.alphabet != alphabet:
+                raise ValueError(f"the checker in {opts.init} reads another alphabet")
+            config = CheckerConfig(
+                alphabet, start.config.hidden, start.config.layers, scale=start.config.scale
+            )
         self.net = CheckerNet(config)
+        if start is not None:
+            from safetensors.torch import load_file
+
+            tensors = load_file(str(Path(opts.init) / CHECKER_WEIGHTS))
+            self.net.load_state_dict({k: v.float() for k, v in tensors.items()})
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=opts.lr)
         self.epoch = self.batch = 0
         self.ckpt = Path(opts.run_dir) / "checker-checkpoint.pt"
@@ -204,7 +309,11 @@ class CheckerTrainer:
             while self.batch < len(batches):
                 rng = np.random.default_rng([opts.seed, self.epoch, self.batch, 1])
                 augment = (opts.augment, rng) if opts.augment > 0 else None
-                total += self._step(batches[self.batch], augment)
+                mutate = None
+                if opts.mutate > 0 and self.chars is not None:
+                    stream = np.random.default_rng([opts.seed, self.epoch, self.batch, 2])
+                    mutate = (opts.mutate, self.chars, stream)
+                total += self._step(batches[self.batch], augment, mutate)
                 self.batch, done = self.batch + 1, done + 1
                 if self.batch % 50 == 0:
                     logger.info("checker epoch %d batch %d/%d loss %.3f", self.epoch,
@@ -225,8 +334,10 @@ class CheckerTrainer:
             )
             self.save_checkpoint()
 
-    def _step(self, idx: np.ndarray, augment: tuple | None) -> float:
-        x, frames, labels, counts = make_batch(self.train_data, idx, self.net.config, augment)
+    def _step(self, idx: np.ndarray, augment: tuple | None, mutate: tuple | None) -> float:
+        x, frames, labels, counts = make_batch(
+            self.train_data, idx, self.net.config, augment, mutate
+        )
         logp = self.net(x, frames)
         loss = nn.functional.ctc_loss(
             logp.transpose(0, 1), labels, frames, counts, reduction="mean", zero_infinity=True

@@ -46,6 +46,21 @@ from .tools import _fail, cli, data_option, require_torch, weights_option
 )
 @click.option("--time-limit", type=float, default=None, help="Stop after N minutes.")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--mutate",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Share of lines read with one letter dropped or doubled (in ink and text), so "
+    "the checker reads what is written, not the word it expects; the --weights net aligns "
+    "the lines first (once, kept in RUN_DIR).",
+)
+@click.option(
+    "--init",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=None,
+    help="Start from the checker in this folder (when there is no checkpoint).",
+)
 def train_checker(
     data_path: Path | None,
     weights: Path | None,
@@ -60,6 +75,8 @@ def train_checker(
     quantile: float,
     time_limit: float | None,
     seed: int,
+    mutate: float,
+    init: Path | None,
 ) -> None:
     """Train the legibility checker: a small handwriting recognizer (BiLSTM-CTC) that
     ``handwrite`` uses to write again the lines it cannot read as their text.
@@ -75,8 +92,8 @@ def train_checker(
     import torch
 
     from .. import iamondb
-    from ..checker_train import CheckerOptions, CheckerTrainer
-    from ..weights import read_meta, shipped_weights
+    from ..checker_train import CheckerOptions, CheckerTrainer, point_chars
+    from ..weights import load_weights, read_meta, shipped_weights
 
     folder = Path(weights) if weights is not None else shipped_weights()
     folder = folder if folder.is_dir() else folder.parent
@@ -90,9 +107,13 @@ def train_checker(
         opts = CheckerOptions(
             out_dir=out or folder, run_dir=run_dir, hidden=hidden, epochs=epochs, lr=lr,
             lr_decay=lr_decay, quantile=quantile, seed=seed,
-            time_limit=None if time_limit is None else 60 * time_limit,
+            time_limit=None if time_limit is None else 60 * time_limit, mutate=mutate,
+            init=init,
         )  # fmt: skip
-        trainer = CheckerTrainer(train_set, val, alphabet, opts)
+        chars = None
+        if mutate > 0:
+            chars = point_chars(load_weights(folder), train_set, run_dir / "alignment.npz")
+        trainer = CheckerTrainer(train_set, val, alphabet, opts, chars)
         trainer.run()
     except (ValueError, KeyError) as exc:
         _fail(exc)
