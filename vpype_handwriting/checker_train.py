@@ -254,19 +254,17 @@ class CheckerTrainer:
         torch.manual_seed(opts.seed)
         scale = ink_calibration(train)[0]
         config = CheckerConfig(alphabet, opts.hidden, opts.layers, scale=scale)
-        start = None
-        if opts.init is not None:
-            start = Checker.load(opts.init)  # a one-line WeightsError when it is not one
-            if start.config.alphabet != alphabet:
-                raise ValueError(f"the checker in {opts.init} reads another alphabet")
-            config = CheckerConfig(
-                alphabet, start.config.hidden, start.config.layers, scale=start.config.scale
-            )
+        init = None if opts.init is None else Path(opts.init)
+        if init is not None:
+            start = Checker.load(init).config  # a one-line WeightsError when it is not one
+            if start.alphabet != alphabet:
+                raise ValueError(f"the checker in {init} reads another alphabet")
+            config = CheckerConfig(alphabet, start.hidden, start.layers, scale=start.scale)
         self.net = CheckerNet(config)
-        if start is not None:
+        if init is not None:
             from safetensors.torch import load_file
 
-            tensors = load_file(str(Path(opts.init) / CHECKER_WEIGHTS))
+            tensors = load_file(str(init / CHECKER_WEIGHTS))
             self.net.load_state_dict({k: v.float() for k, v in tensors.items()})
         self.optimizer = torch.optim.Adam(self.net.parameters(), lr=opts.lr)
         self.epoch = self.batch = 0
