@@ -13,6 +13,7 @@ from vpype_handwriting.checker_train import (
     CheckerNet,
     CheckerOptions,
     CheckerTrainer,
+    Mutations,
     make_batch,
     mutate_line,
     point_chars,
@@ -191,12 +192,45 @@ def test_mutated_batches_are_reproducible_and_change_their_labels() -> None:
     idx = np.arange(8)
     config = ck.CheckerConfig(ALPHABET, 8, 2, scale=5.0)
     plain = make_batch(data, idx, config, None)
-    one = make_batch(data, idx, config, None, (1.0, chars, np.random.default_rng(3)))
-    two = make_batch(data, idx, config, None, (1.0, chars, np.random.default_rng(3)))
+    mutations = Mutations(data, chars)
+    one = make_batch(data, idx, config, None, (1.0, mutations, np.random.default_rng(3)))
+    two = make_batch(data, idx, config, None, (1.0, mutations, np.random.default_rng(3)))
     for a, b in zip(one, two):
         torch.testing.assert_close(a, b)
     assert not torch.equal(one[3], plain[3])  # label counts: every line lost or gained one
     assert torch.all((one[3] - plain[3]).abs() == 1)
+
+
+def test_a_swapped_letter_is_written_in_another_lines_ink_of_that_letter() -> None:
+    offsets, text, chars = _three_letters()
+    other = offsets.copy()
+    other[:, :2] *= 1.5  # a bigger writer: its glyphs come scaled to this line's size
+    other[4:8, 0] = [0.5, 2.0, 0.5, 2.0]  # its y is wider than this line's b
+    data = iamondb.Dataset.from_lines([offsets, other], ["abc", "xyz"], ["f1", "f2"])
+    mutations = Mutations(data, [chars, chars], swap=1.0)
+    ratio = mutations.heights[0] / mutations.heights[1]
+    assert ratio == pytest.approx(1 / 1.5)
+    seen = set()
+    for seed in range(60):
+        out, label = mutations(0, offsets, text, np.random.default_rng(seed))
+        changed = [k for k in range(3) if label[k] != text[k]]
+        assert len(label) == 3 and len(changed) == 1
+        seen.add(label)
+        k = changed[0]
+        if label[k] in "xyz":  # line 2's letter, scaled to this line
+            glyph = other[4 * "xyz".index(label[k]) :][:4].copy()
+            glyph[:, :2] *= ratio
+            glyph[:, 1] += (offsets[4 * k : 4 * k + 4, 1].sum() - glyph[:, 1].sum()) / 4
+            glyph[-1, 2] = offsets[4 * k + 3, 2]  # lifting after it as the old letter did
+            np.testing.assert_allclose(out[4 * k : 4 * k + 4], glyph, rtol=1e-5)
+        # it ends where the old letter ended in y: the rest of the line stays on its line
+        assert out[: 4 * k + 4, 1].sum() == pytest.approx(offsets[: 4 * k + 4, 1].sum())
+        letter = range(4 * k, 4 * k + 4)  # the other letters' points are untouched
+        np.testing.assert_array_equal(np.delete(out, letter, 0), np.delete(offsets, letter, 0))
+    assert {"ayc", "xbc", "abz", "bbc"} <= seen
+    plain = Mutations(data, [chars, chars])  # no swaps: a letter dropped or doubled
+    label = plain(0, offsets, text, np.random.default_rng(0))[1]
+    assert label in {"ab", "ac", "bc", "aabc", "abbc", "abcc"}
 
 
 def test_a_mutating_run_starts_from_a_checker_and_needs_the_alignment(tmp_path: Path) -> None:

@@ -88,7 +88,8 @@ class CheckerOptions:
     time_limit: float | None = None  # seconds
     seed: int = 0
     max_batches: int | None = None  # tests
-    mutate: float = 0.0  # share of lines written with one letter dropped or doubled
+    mutate: float = 0.0  # share of lines written with one letter dropped, doubled, swapped
+    swap: float = 0.0  # of those, the share with a letter swapped for another
     init: Path | None = None  # a checker folder to start from (when there is no checkpoint)
 
 
@@ -135,6 +136,78 @@ def mutate_line(
     return out[keep], " ".join((text[:k] + text[k + 1 :]).split())  # a dropped "a": one space
 
 
+#: The characters a letter may be swapped for: another of its own kind.
+SWAP_POOLS = ("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ", "0123456789")
+
+
+class Mutations:
+    """What ``--mutate`` does to a training line: one letter dropped or doubled
+    (:func:`mutate_line`), or, for ``swap`` of them, written with the ink of another letter
+    of its kind taken from another line (:meth:`swapped`), each labelled as written.
+
+    A recognizer trained on whole lines only reads the word it expects: the synthesis
+    net's ``six`` with an ``x`` like a ``t`` reads ``six`` to it, and ``grandmother`` with a
+    faint ``r`` too. Lines where the ink says one letter and the word around it another
+    teach it to read the letters."""
+
+    def __init__(self, data: Dataset, chars: list[np.ndarray], swap: float = 0.0) -> None:
+        self.data, self.chars, self.swap = data, chars, swap
+        self.runs: dict[str, list[tuple[int, int, int]]] = {}
+        self.heights = np.ones(len(data))
+        if swap <= 0:
+            return
+        for i, (text, c) in enumerate(zip(data.texts, chars)):
+            y = np.cumsum(data.line(i)[:, 1])
+            self.heights[i] = max(float(np.subtract(*np.percentile(y, [75, 25]))), 1e-3)
+            for k, a, b in _letter_runs(text, c):
+                self.runs.setdefault(text[k], []).append((i, a, b))
+
+    def __call__(
+        self, i: int, offsets: np.ndarray, text: str, rng: np.random.Generator
+    ) -> tuple[np.ndarray, str]:
+        if self.swap > 0 and rng.random() < self.swap:
+            return self.swapped(i, offsets, text, rng)
+        return mutate_line(offsets, text, self.chars[i], rng)
+
+    def swapped(
+        self, i: int, offsets: np.ndarray, text: str, rng: np.random.Generator
+    ) -> tuple[np.ndarray, str]:
+        """Line i with one letter's points replaced by another letter's from another line
+        (scaled by the two lines' ink heights); the ink after it follows on from the new
+        letter's end, at the old one's height, and the pen lifts after it if it lifted
+        after the old one."""
+        letters = _letter_runs(text, self.chars[i])
+        if not letters:
+            return offsets, text
+        k, a, b = letters[int(rng.integers(len(letters)))]
+        pool = next(p for p in SWAP_POOLS if text[k] in p)
+        others = [c for c in pool if c != text[k] and self.runs.get(c)]
+        if not others:
+            return offsets, text
+        new = others[int(rng.integers(len(others)))]
+        j, a2, b2 = self.runs[new][int(rng.integers(len(self.runs[new])))]
+        glyph = self.data.line(j)[a2:b2].copy()
+        glyph[:, :2] *= np.clip(self.heights[i] / self.heights[j], 0.5, 2.0)
+        # ending as high as the old letter did (spread over its points), so that a `y`
+        # swapped in for an `a` does not take the rest of the line down with its tail
+        glyph[:, 1] += (offsets[a:b, 1].sum() - glyph[:, 1].sum()) / len(glyph)
+        glyph[-1, 2] = offsets[b - 1, 2]
+        out = np.concatenate([offsets[:a], glyph, offsets[b:]])
+        return out, text[:k] + new + text[k + 1 :]
+
+
+def _letter_runs(text: str, chars: np.ndarray) -> list[tuple[int, int, int]]:
+    """(character index, first point, end point) of each letter or digit of a line
+    written in one run of at least 3 points."""
+    out = []
+    for k, c in enumerate(text):
+        if c.isalnum() and c.isascii():
+            where = np.flatnonzero(chars == k)
+            if len(where) >= 3 and where[-1] - where[0] + 1 == len(where):
+                out.append((k, int(where[0]), int(where[-1]) + 1))
+    return out
+
+
 def point_chars(model, data: Dataset, cache: Path) -> list[np.ndarray]:
     """The character each point of each line was written for, as the synthesis ``model``
     reads it teacher-forced (:func:`cuts.align`); kept in ``cache`` (an .npz, written
@@ -163,18 +236,18 @@ def make_batch(
     idx: np.ndarray,
     config: CheckerConfig,
     augment: tuple | None,
-    mutate: tuple[float, list[np.ndarray], np.random.Generator] | None = None,
+    mutate: tuple[float, Mutations, np.random.Generator] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Padded features, frame counts, concatenated labels and label counts of lines idx;
-    ``mutate`` (share, each line's point characters, generator) drops or doubles a letter
-    in that share of them (:func:`mutate_line`)."""
+    ``mutate`` (share, :class:`Mutations`, generator) drops, doubles or swaps a letter in
+    that share of them."""
     lines = [data.line(i).copy() for i in idx]
     texts = [data.texts[i] for i in idx]
     if mutate is not None:
-        share, chars, rng = mutate
+        share, mutations, rng = mutate
         for k, i in enumerate(idx):
             if rng.random() < share:
-                lines[k], texts[k] = mutate_line(lines[k], texts[k], chars[i], rng)
+                lines[k], texts[k] = mutations(int(i), lines[k], texts[k], rng)
     if augment is not None:
         strength, rng = augment
         longest = max(len(x) for x in lines)
@@ -250,7 +323,8 @@ class CheckerTrainer:
             raise ValueError("the checker needs training and validation lines to learn from")
         if opts.mutate > 0 and (chars is None or len(chars) != len(train)):
             raise ValueError("dropping letters needs every training line's alignment")
-        self.train_data, self.val_data, self.opts, self.chars = train, val, opts, chars
+        self.train_data, self.val_data, self.opts = train, val, opts
+        self.mutations = None if chars is None else Mutations(train, chars, opts.swap)
         torch.manual_seed(opts.seed)
         scale = ink_calibration(train)[0]
         config = CheckerConfig(alphabet, opts.hidden, opts.layers, scale=scale)
@@ -308,9 +382,9 @@ class CheckerTrainer:
                 rng = np.random.default_rng([opts.seed, self.epoch, self.batch, 1])
                 augment = (opts.augment, rng) if opts.augment > 0 else None
                 mutate = None
-                if opts.mutate > 0 and self.chars is not None:
+                if opts.mutate > 0 and self.mutations is not None:
                     stream = np.random.default_rng([opts.seed, self.epoch, self.batch, 2])
-                    mutate = (opts.mutate, self.chars, stream)
+                    mutate = (opts.mutate, self.mutations, stream)
                 total += self._step(batches[self.batch], augment, mutate)
                 self.batch, done = self.batch + 1, done + 1
                 if self.batch % 50 == 0:

@@ -56,6 +56,14 @@ from .tools import _fail, cli, data_option, require_torch, weights_option
     "the lines first (once, kept in RUN_DIR).",
 )
 @click.option(
+    "--swap",
+    type=click.FloatRange(0.0, 1.0),
+    default=0.0,
+    show_default=True,
+    help="Of the --mutate lines, the share with a letter written in another letter's ink "
+    "(from another line) and labelled as that letter.",
+)
+@click.option(
     "--init",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
@@ -76,6 +84,7 @@ def train_checker(
     time_limit: float | None,
     seed: int,
     mutate: float,
+    swap: float,
     init: Path | None,
 ) -> None:
     """Train the legibility checker: a small handwriting recognizer (BiLSTM-CTC) that
@@ -108,7 +117,7 @@ def train_checker(
             out_dir=out or folder, run_dir=run_dir, hidden=hidden, epochs=epochs, lr=lr,
             lr_decay=lr_decay, quantile=quantile, seed=seed,
             time_limit=None if time_limit is None else 60 * time_limit, mutate=mutate,
-            init=init,
+            swap=swap, init=init,
         )  # fmt: skip
         chars = None
         if mutate > 0:
