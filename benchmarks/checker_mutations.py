@@ -2,9 +2,10 @@
 
 Writes the sentences unchecked (first attempts, default settings), lets the synthesis net
 say which character each point was written for (teacher forced, ``cuts.align``), and makes
-two flawed copies of every line: one letter or digit taken out of the ink (the ink after it
-closes up, as when the net skips one) and one written twice (``checker_train.mutate_line``,
-the labels the ``--mutate`` checker learns from). Prints, per checker, how many clean lines
+three flawed copies of every line: one letter or digit taken out of the ink (the ink after
+it closes up, as when the net skips one), one written twice (``checker_train.mutate_line``)
+and one written in the ink of another letter from another of the lines (``Mutations``), the
+flaws the ``--mutate`` checker learns from. Prints, per checker, how many clean lines
 it sends back (the rule ``handwrite`` uses: score above the threshold or any misread
 letter) and how many of the flawed ones, and of the flawed ones, how many it reads as the
 text asked for (the dropped letter read back in from the word around it). No reader is
@@ -51,7 +52,7 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
 
     from vpype_handwriting.checker import Checker
-    from vpype_handwriting.checker_train import mutate_line
+    from vpype_handwriting.checker_train import Mutations, mutate_line
     from vpype_handwriting.cuts import align
     from vpype_handwriting.iamondb import Dataset
     from vpype_handwriting.weights import load_weights, shipped_weights
@@ -61,14 +62,19 @@ def main() -> None:
     offsets, written = [o for o, _ in lines], [t for _, t in lines]
     data = Dataset.from_lines(offsets, written, ["bench"] * len(lines))
     chars = align(load_weights(args.weights), data, np.arange(len(data)))
-    sets: dict[str, list] = {"clean": [], "drop": [], "double": []}  # (ink, label, asked)
+    swaps = Mutations(data, chars, swap=1.0)  # letters from the other written lines
+    sets: dict[str, list] = {"clean": [], "drop": [], "double": [], "swap": []}
     for k, (ink, text, c) in enumerate(zip(offsets, written, chars)):
-        sets["clean"].append((ink, text, text))
-        for kind in ("drop", "double"):
-            out, label = mutate_line(ink, text, c, np.random.default_rng([k, 7]), kind)
+        sets["clean"].append((ink, text, text))  # (ink, what it says, what was asked)
+        for kind in ("drop", "double", "swap"):
+            rng = np.random.default_rng([k, 7])
+            if kind == "swap":
+                out, label = swaps.swapped(k, ink, text, rng)
+            else:
+                out, label = mutate_line(ink, text, c, rng, kind)
             if label != text:
                 sets[kind].append((out, label, text))
-    flawed = f"{len(sets['drop'])} with a letter dropped, {len(sets['double'])} doubled"
+    flawed = ", ".join(f"{len(sets[k])} {k}" for k in ("drop", "double", "swap"))
     print(
         f"{len(lines)} first attempts ({len(texts)} sentences x {len(seeds)} seeds); {flawed}"
     )

@@ -58,6 +58,24 @@ def test_lines_with_rare_characters_come_more_often() -> None:
     assert rare_repeats(data, 1).tolist() == [1] * 40
 
 
+def test_focus_chars_are_repeated_and_weighted_as_rare_ones() -> None:
+    from vpype_handwriting.batches import char_weights
+
+    data = tiny_dataset(40)
+    common = [i for i, t in enumerate(data.texts) if "k" in t]  # "cake", "ink": common
+    assert len(common) > 5 and not (rare_repeats_of(data, "") == 3).any()
+    assert np.flatnonzero(rare_repeats_of(data, "k") == 3).tolist() == common
+    weights = char_weights(data, data.alphabet(), 3.0, rare_count=2, also="k")
+    k = data.alphabet().index("k") + 2
+    assert weights[k] == 3.0 and (weights == 3.0).sum() == 1
+
+
+def rare_repeats_of(data, also: str) -> np.ndarray:
+    from vpype_handwriting.batches import rare_repeats
+
+    return rare_repeats(data, 3, rare_count=2, also=also)
+
+
 def straight_and_resumed(
     tmp_path: Path, stop_after: int, resume_kw: dict | None = None, **kw
 ) -> tuple[Trainer, Trainer]:

@@ -17,24 +17,29 @@ from .iamondb import Dataset
 RARE_COUNT = 200
 
 
-def rare_chars(data: Dataset, rare_count: int = RARE_COUNT) -> set[str]:
+def rare_chars(data: Dataset, rare_count: int = RARE_COUNT, also: str = "") -> set[str]:
     """The characters seen fewer than ``rare_count`` times in the texts (IAM-OnDB has 38
-    eights and 7 capital Zs)."""
+    eights and 7 capital Zs), and those of ``also`` (``train --focus-chars``: letters the
+    net writes badly though they are common enough, e.g. an ``x`` without its cross)."""
     counts = Counter("".join(data.texts))
-    return {c for c, n in counts.items() if n < rare_count}
+    return {c for c, n in counts.items() if n < rare_count} | set(also)
 
 
-def rare_repeats(data: Dataset, repeat: int, rare_count: int = RARE_COUNT) -> np.ndarray:
+def rare_repeats(
+    data: Dataset, repeat: int, rare_count: int = RARE_COUNT, also: str = ""
+) -> np.ndarray:
     """How often each line comes in an epoch: ``repeat`` times for a line holding a rare
     character (:func:`rare_chars`), once for the others."""
-    rare = rare_chars(data, rare_count)
+    rare = rare_chars(data, rare_count, also)
     return np.array([repeat if rare & set(t) else 1 for t in data.texts], dtype=np.int64)
 
 
-def char_weights(data: Dataset, alphabet: str, weight: float, rare_count: int = RARE_COUNT):
+def char_weights(
+    data: Dataset, alphabet: str, weight: float, rare_count: int = RARE_COUNT, also: str = ""
+):
     """Loss weight of each character index (V,): ``weight`` for the rare characters
     (:func:`rare_chars`), 1 for the others, padding and END."""
-    rare = rare_chars(data, rare_count)
+    rare = rare_chars(data, rare_count, also)
     out = torch.ones(len(alphabet) + 2)
     for i, c in enumerate(alphabet):
         if c in rare:

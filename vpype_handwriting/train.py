@@ -57,6 +57,7 @@ class TrainOptions:
     rare_repeat: int = 1  # lines with a rare character come this many times an epoch
     augment: float = 0.0  # strength of the random slant and stretch of each training line
     rare_weight: float = 1.0  # loss weight of the points written on a rare character
+    focus_chars: str = ""  # characters treated as rare however often they occur
     extra: Path | None = None  # synthetic lines (splice.py) added to the training set
     extra_per_epoch: int | None = None  # draw this many of them an epoch (None: all)
     compile: bool = False  # torch.compile the layer-1 + window step (~20 s, then faster)
@@ -163,7 +164,7 @@ class Trainer:
         self, train: Dataset, val: Dataset, opts: TrainOptions, extra: Dataset | None = None
     ) -> None:
         self.train_data, self.val_data, self.opts = train, val, opts
-        self.repeats = rare_repeats(train, opts.rare_repeat)
+        self.repeats = rare_repeats(train, opts.rare_repeat, also=opts.focus_chars)
         self.n_extra = 0
         if extra is not None:  # synthetic lines: at most once an epoch, never validated on
             self.train_data = train.concat(extra)
@@ -198,7 +199,8 @@ class Trainer:
         self.char_weight = None
         if opts.rare_weight != 1.0:
             alphabet = self.model.config.alphabet
-            self.char_weight = char_weights(train, alphabet, opts.rare_weight).to(self.device)
+            weights = char_weights(train, alphabet, opts.rare_weight, also=opts.focus_chars)
+            self.char_weight = weights.to(self.device)
         if opts.compile:
             self.model.compile_first_layer()
 

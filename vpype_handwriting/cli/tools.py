@@ -162,6 +162,12 @@ def prepare(source: Path, out: Path | None, keep_every: int) -> None:
     "(the same characters as --rare-repeat).",
 )
 @click.option(
+    "--focus-chars",
+    default="",
+    help="Characters to treat as rare for --rare-repeat and --rare-weight however often "
+    "they occur (e.g. x, which the net writes without its cross in some hands).",
+)
+@click.option(
     "--augment",
     type=click.FloatRange(0, 0.5),
     default=0.0,
@@ -215,6 +221,7 @@ def train(
     bf16: bool,
     rare_repeat: int,
     rare_weight: float,
+    focus_chars: str,
     augment: float,
     extra: Path | None,
     extra_per_epoch: int | None,
@@ -237,7 +244,7 @@ def train(
         time_limit=None if time_limit is None else 60 * time_limit,
         checkpoint_minutes=checkpoint_minutes, device=device, bf16=bf16, seed=seed,
         compile=compile_step, rare_repeat=rare_repeat, rare_weight=rare_weight,
-        augment=augment, extra=extra, extra_per_epoch=extra_per_epoch,
+        focus_chars=focus_chars, augment=augment, extra=extra, extra_per_epoch=extra_per_epoch,
         resume=resume, init=init, keep_epochs=keep_epochs,
     )  # fmt: skip
     try:
