@@ -1,0 +1,94 @@
+"""How often the words holding a given letter are read right, first attempts unchecked.
+
+Writes each sentence of the file (default ``x_words.txt``: six sentences dense in words
+with an ``x``) three times a seed without the legibility checker, lets
+``../shared/tools/reader/reader.py read`` read the lines, and counts the words holding any
+of ``--letters`` that the reader's reading holds, and the CER of all the lines. The
+checker can not send back an ``x`` written without its cross (``nert`` for ``next``):
+it reads ``next`` there, as the reader often does not; so this compares weights, styles
+and biases on the letter itself.
+
+    python benchmarks/letter_words.py [--weights DIR] [--style 1] [--bias 1.5]
+                                      [--seeds 1,2,3,4] [--letters x] [--sentences FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from legibility import READER, read_lines  # beside this script
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--weights", type=Path, default=None, help="default: the shipped")
+    parser.add_argument("--style", default=None, help="default: the command's; or none")
+    parser.add_argument("--bias", type=float, default=None, help="default: the command's")
+    parser.add_argument("--seeds", default="1,2,3,4")
+    parser.add_argument("--letters", default="x")
+    parser.add_argument("--repeat", type=int, default=3, help="samples of each sentence")
+    parser.add_argument("--sentences", type=Path, default=HERE / "x_words.txt")
+    parser.add_argument("--reader", type=Path, default=READER)
+    args = parser.parse_args()
+    if not args.reader.is_file():
+        sys.exit(f"no reader at {args.reader} (--reader)")
+
+    import vpype as vp
+
+    from vpype_handwriting import defaults
+    from vpype_handwriting.checker import edit_distance
+    from vpype_handwriting.sampling import SampleOptions
+    from vpype_handwriting.strokes import offsets_to_polylines
+    from vpype_handwriting.styles import load_style
+    from vpype_handwriting.writer import Handwriter
+
+    texts = [t for t in args.sentences.read_text().splitlines() if t.strip()]
+    style = args.style or defaults.STYLE
+    bias = defaults.BIAS if args.bias is None else args.bias
+    hits = words = errors = chars = 0
+    for seed in (int(s) for s in args.seeds.split(",")):
+        sample = SampleOptions(seed=seed, bias=bias)
+        writer = Handwriter.load(args.weights, "cpu", check=False, sample=sample)
+        writer.sample.prime = (
+            None if style == defaults.NO_STYLE else load_style(style, writer.alphabet)
+        )
+        lines = writer.sample_texts(texts * args.repeat)
+        paths, y = [], 0.0
+        for line in lines:
+            polys = offsets_to_polylines(line.offsets)
+            ink = np.concatenate(polys)
+            low, high = ink[:, 1].min(), ink[:, 1].max()
+            paths += [p - [ink[:, 0].min(), low - y] for p in polys]
+            y += (high - low) * 4 + 80  # rows far apart: the reader splits them surely
+        doc = vp.Document(vp.LineCollection([p[:, 0] + 1j * p[:, 1] for p in paths]))
+        with tempfile.TemporaryDirectory() as tmp:
+            svg = Path(tmp) / "lines.svg"
+            with open(svg, "w") as fh:
+                vp.write_svg(fh, doc)
+            read = [r.strip() for r in read_lines(args.reader, svg)]
+        if len(read) != len(lines):
+            print(f"seed {seed}: reader found {len(read)} of {len(lines)} rows; skipped")
+            continue
+        for line, reading in zip(lines, read):
+            errors += edit_distance(reading, line.text)
+            chars += len(line.text)
+            got = re.findall(r"[\w']+", reading)
+            for word in re.findall(r"[\w']+", line.text):
+                if set(word) & set(args.letters):
+                    words += 1
+                    hits += word in got
+    print(
+        f"style {style}, bias {bias}, seeds {args.seeds}: words with {args.letters!r} read "
+        f"right {hits} of {words}; CER of the lines {errors / max(chars, 1):.4f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
