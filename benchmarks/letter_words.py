@@ -6,7 +6,8 @@ with an ``x``) three times a seed without the legibility checker, lets
 of ``--letters`` that the reader's reading holds, and the CER of all the lines. The
 checker can not send back an ``x`` written without its cross (``nert`` for ``next``):
 it reads ``next`` there, as the reader often does not; so this compares weights, styles
-and biases on the letter itself.
+and biases on the letter itself (``--check``: what ``handwrite`` keeps after the checker's
+retries).
 
     python benchmarks/letter_words.py [--weights DIR] [--style 1] [--bias 1.5]
                                       [--seeds 1,2,3,4] [--letters x] [--sentences FILE]
@@ -36,6 +37,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="samples of each sentence")
     parser.add_argument("--sentences", type=Path, default=HERE / "x_words.txt")
     parser.add_argument("--reader", type=Path, default=READER)
+    parser.add_argument(
+        "--check", action="store_true", help="with the legibility checker and its retries"
+    )
     args = parser.parse_args()
     if not args.reader.is_file():
         sys.exit(f"no reader at {args.reader} (--reader)")
@@ -55,7 +59,7 @@ def main() -> None:
     hits = words = errors = chars = 0
     for seed in (int(s) for s in args.seeds.split(",")):
         sample = SampleOptions(seed=seed, bias=bias)
-        writer = Handwriter.load(args.weights, "cpu", check=False, sample=sample)
+        writer = Handwriter.load(args.weights, "cpu", check=args.check, sample=sample)
         writer.sample.prime = (
             None if style == defaults.NO_STYLE else load_style(style, writer.alphabet)
         )
@@ -85,7 +89,8 @@ def main() -> None:
                     words += 1
                     hits += word in got
     print(
-        f"style {style}, bias {bias}, seeds {args.seeds}: words with {args.letters!r} read "
+        f"style {style}, bias {bias}, seeds {args.seeds}{', checked' if args.check else ''}: "
+        f"words with {args.letters!r} read "
         f"right {hits} of {words}; CER of the lines {errors / max(chars, 1):.4f}"
     )
 
