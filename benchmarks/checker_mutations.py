@@ -3,7 +3,7 @@
 Writes the sentences unchecked (first attempts, default settings), lets the synthesis net
 say which character each point was written for (teacher forced, ``cuts.align``), and makes
 three flawed copies of every line: one letter or digit taken out of the ink (the ink after
-it closes up, as when the net skips one), one written twice (``checker_train.mutate_line``)
+it closes up, as when the net skips one), one written twice (``mutations.mutate_line``)
 and one written in the ink of another letter from another of the lines (``Mutations``), the
 flaws the ``--mutate`` checker learns from. Prints, per checker, how many clean lines
 it sends back (the rule ``handwrite`` uses: score above the threshold or any misread
@@ -52,9 +52,9 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
 
     from vpype_handwriting.checker import Checker
-    from vpype_handwriting.checker_train import Mutations, mutate_line
     from vpype_handwriting.cuts import align
     from vpype_handwriting.iamondb import Dataset
+    from vpype_handwriting.mutations import Mutations, mutate_line
     from vpype_handwriting.weights import load_weights, shipped_weights
 
     texts = [t for t in args.sentences.read_text().splitlines() if t.strip()]

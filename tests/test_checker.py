@@ -13,11 +13,9 @@ from vpype_handwriting.checker_train import (
     CheckerNet,
     CheckerOptions,
     CheckerTrainer,
-    Mutations,
     make_batch,
-    mutate_line,
-    point_chars,
 )
+from vpype_handwriting.mutations import Mutations, mutate_line, point_chars
 from vpype_handwriting.weights import WeightsError
 
 from .test_train import tiny_dataset

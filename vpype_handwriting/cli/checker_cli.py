@@ -101,7 +101,8 @@ def train_checker(
     import torch
 
     from .. import iamondb
-    from ..checker_train import CheckerOptions, CheckerTrainer, point_chars
+    from ..checker_train import CheckerOptions, CheckerTrainer
+    from ..mutations import point_chars
     from ..weights import load_weights, read_meta, shipped_weights
 
     folder = Path(weights) if weights is not None else shipped_weights()
