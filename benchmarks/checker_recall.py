@@ -16,22 +16,16 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
-from legibility import READER, read_lines  # beside this script
-
-CHUNK = 20  # lines an SVG: the reader finds every row of a page this size
+from legibility import READER, read_written  # beside this script
 
 
 def sample_and_read(args: argparse.Namespace, texts: list[str]) -> list[tuple]:
     """(offsets, text, reading) of the unchecked first attempt of each text, each seed."""
-    import vpype as vp
-
     from vpype_handwriting import defaults
     from vpype_handwriting.sampling import SampleOptions
-    from vpype_handwriting.strokes import offsets_to_polylines
     from vpype_handwriting.styles import load_style
     from vpype_handwriting.writer import Handwriter
 
@@ -41,25 +35,8 @@ def sample_and_read(args: argparse.Namespace, texts: list[str]) -> list[tuple]:
         writer = Handwriter.load(args.weights, "cpu", check=False, sample=sample)
         writer.sample.prime = load_style(defaults.STYLE, writer.alphabet)
         lines = writer.sample_texts(texts)
-        for start in range(0, len(lines), CHUNK):
-            part = lines[start : start + CHUNK]
-            paths, y = [], 0.0
-            for line in part:
-                polys = offsets_to_polylines(line.offsets)
-                ink = np.concatenate(polys)
-                low, high = ink[:, 1].min(), ink[:, 1].max()
-                paths += [p - [ink[:, 0].min(), low - y] for p in polys]
-                y += (high - low) * 4 + 80  # rows far apart: the reader splits them surely
-            doc = vp.Document(vp.LineCollection([p[:, 0] + 1j * p[:, 1] for p in paths]))
-            with tempfile.TemporaryDirectory() as tmp:
-                svg = Path(tmp) / "lines.svg"
-                with open(svg, "w") as fh:
-                    vp.write_svg(fh, doc)
-                read = [r.strip() for r in read_lines(args.reader, svg)]
-            if len(read) != len(part):
-                print(f"seed {seed}: reader found {len(read)} of {len(part)} rows; skipped")
-                continue
-            rows += [(line.offsets, line.text, reading) for line, reading in zip(part, read)]
+        read = read_written(args.reader, lines, f"seed {seed}")
+        rows += [(ln.offsets, ln.text, r) for ln, r in zip(lines, read) if r is not None]
     return rows
 
 

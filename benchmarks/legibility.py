@@ -96,6 +96,44 @@ def read_lines(reader: Path, svg: Path) -> list[str]:
     return [r for r in proc.stdout.splitlines() if r.strip()]
 
 
+ROWS = 20  # lines an SVG for read_written: the reader finds every row of a page this size
+
+
+def read_written(reader: Path, lines: list, label: str) -> list[str | None]:
+    """The reader's reading of each written line (anything with ``offsets``), laid out
+    :data:`ROWS` to an SVG, one a row and far apart; None for the lines of an SVG where
+    the reader did not find every row (said on stdout, after ``label``)."""
+    import tempfile
+
+    import numpy as np
+    import vpype as vp
+
+    from vpype_handwriting.strokes import offsets_to_polylines
+
+    out: list[str | None] = []
+    for start in range(0, len(lines), ROWS):
+        part = lines[start : start + ROWS]
+        paths, y = [], 0.0
+        for line in part:
+            polys = offsets_to_polylines(line.offsets)
+            ink = np.concatenate(polys)
+            low, high = ink[:, 1].min(), ink[:, 1].max()
+            paths += [p - [ink[:, 0].min(), low - y] for p in polys]
+            y += (high - low) * 4 + 80  # rows far apart: the reader splits them surely
+        doc = vp.Document(vp.LineCollection([p[:, 0] + 1j * p[:, 1] for p in paths]))
+        with tempfile.TemporaryDirectory() as tmp:
+            svg = Path(tmp) / "lines.svg"
+            with open(svg, "w") as fh:
+                vp.write_svg(fh, doc)
+            read = [r.strip() for r in read_lines(reader, svg)]
+        if len(read) != len(part):
+            print(f"{label}: reader found {len(read)} of {len(part)} rows; skipped")
+            out += [None] * len(part)
+        else:
+            out += read
+    return out
+
+
 def per_line(
     args: argparse.Namespace, svg: Path, sentences: list[str], sampled: dict, out: Path
 ) -> None:

@@ -18,11 +18,9 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import tempfile
 from pathlib import Path
 
-import numpy as np
-from legibility import READER, read_lines  # beside this script
+from legibility import READER, read_written  # beside this script
 
 HERE = Path(__file__).resolve().parent
 
@@ -44,12 +42,9 @@ def main() -> None:
     if not args.reader.is_file():
         sys.exit(f"no reader at {args.reader} (--reader)")
 
-    import vpype as vp
-
     from vpype_handwriting import defaults
     from vpype_handwriting.checker import edit_distance
     from vpype_handwriting.sampling import SampleOptions
-    from vpype_handwriting.strokes import offsets_to_polylines
     from vpype_handwriting.styles import load_style
     from vpype_handwriting.writer import Handwriter
 
@@ -60,27 +55,12 @@ def main() -> None:
     for seed in (int(s) for s in args.seeds.split(",")):
         sample = SampleOptions(seed=seed, bias=bias)
         writer = Handwriter.load(args.weights, "cpu", check=args.check, sample=sample)
-        writer.sample.prime = (
-            None if style == defaults.NO_STYLE else load_style(style, writer.alphabet)
-        )
+        writer.sample.prime = load_style(style, writer.alphabet)
         lines = writer.sample_texts(texts * args.repeat)
-        paths, y = [], 0.0
-        for line in lines:
-            polys = offsets_to_polylines(line.offsets)
-            ink = np.concatenate(polys)
-            low, high = ink[:, 1].min(), ink[:, 1].max()
-            paths += [p - [ink[:, 0].min(), low - y] for p in polys]
-            y += (high - low) * 4 + 80  # rows far apart: the reader splits them surely
-        doc = vp.Document(vp.LineCollection([p[:, 0] + 1j * p[:, 1] for p in paths]))
-        with tempfile.TemporaryDirectory() as tmp:
-            svg = Path(tmp) / "lines.svg"
-            with open(svg, "w") as fh:
-                vp.write_svg(fh, doc)
-            read = [r.strip() for r in read_lines(args.reader, svg)]
-        if len(read) != len(lines):
-            print(f"seed {seed}: reader found {len(read)} of {len(lines)} rows; skipped")
-            continue
+        read = read_written(args.reader, lines, f"seed {seed}")
         for line, reading in zip(lines, read):
+            if reading is None:
+                continue
             errors += edit_distance(reading, line.text)
             chars += len(line.text)
             got = re.findall(r"[\w']+", reading)

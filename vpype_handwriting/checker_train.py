@@ -187,7 +187,9 @@ class CheckerTrainer:
         if opts.mutate > 0 and (chars is None or len(chars) != len(train)):
             raise ValueError("dropping letters needs every training line's alignment")
         self.train_data, self.val_data, self.opts = train, val, opts
-        self.mutations = None if chars is None else Mutations(train, chars, opts.swap)
+        self.mutations = None
+        if opts.mutate > 0 and chars is not None:
+            self.mutations = Mutations(train, chars, opts.swap)
         torch.manual_seed(opts.seed)
         scale = ink_calibration(train)[0]
         config = CheckerConfig(alphabet, opts.hidden, opts.layers, scale=scale)
@@ -245,7 +247,7 @@ class CheckerTrainer:
                 rng = np.random.default_rng([opts.seed, self.epoch, self.batch, 1])
                 augment = (opts.augment, rng) if opts.augment > 0 else None
                 mutate = None
-                if opts.mutate > 0 and self.mutations is not None:
+                if self.mutations is not None:
                     stream = np.random.default_rng([opts.seed, self.epoch, self.batch, 2])
                     mutate = (opts.mutate, self.mutations, stream)
                 total += self._step(batches[self.batch], augment, mutate)
