@@ -36,7 +36,7 @@ def write_and_read(args: argparse.Namespace, sentences: list[str], seed: int) ->
     from vpype_handwriting.sampling import SampleOptions
     from vpype_handwriting.writer import Handwriter
 
-    sample = SampleOptions(seed=seed)
+    sample = SampleOptions(seed=seed, candidates=args.candidates)
     if args.bias is not None:
         sample.bias = args.bias
     start = time.perf_counter()
@@ -176,6 +176,9 @@ def main() -> None:
     parser.add_argument("--reader", type=Path, default=READER)
     parser.add_argument(
         "--no-check", dest="check", action="store_false", help="without the checker"
+    )
+    parser.add_argument(
+        "--candidates", type=int, default=1, help="with the checker: best of N a line"
     )
     parser.add_argument("--per-line", action="store_true", help="a TSV of every line")
     parser.add_argument("--sentences", type=Path, default=HERE / "sentences.txt")

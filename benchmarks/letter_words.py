@@ -38,6 +38,9 @@ def main() -> None:
     parser.add_argument(
         "--check", action="store_true", help="with the legibility checker and its retries"
     )
+    parser.add_argument(
+        "--candidates", type=int, default=1, help="with --check: best of N a line"
+    )
     args = parser.parse_args()
     if not args.reader.is_file():
         sys.exit(f"no reader at {args.reader} (--reader)")
@@ -53,7 +56,7 @@ def main() -> None:
     bias = defaults.BIAS if args.bias is None else args.bias
     hits = words = errors = chars = 0
     for seed in (int(s) for s in args.seeds.split(",")):
-        sample = SampleOptions(seed=seed, bias=bias)
+        sample = SampleOptions(seed=seed, bias=bias, candidates=args.candidates)
         writer = Handwriter.load(args.weights, "cpu", check=args.check, sample=sample)
         writer.sample.prime = load_style(style, writer.alphabet)
         lines = writer.sample_texts(texts * args.repeat)

@@ -395,3 +395,30 @@ def test_an_attempt_the_checker_accepts_beats_a_better_scored_one_it_sent_back(
     (line,) = sample_lines(backend(tiny_model()), ["nine"], opts)
     assert (line.attempts, line.illegible, line.legibility) == (2, 1, 0.4)
     assert not line.sent_back
+
+
+def test_with_candidates_each_line_is_written_that_often_at_once_and_the_best_kept(
+    backend, monkeypatch
+) -> None:
+    from vpype_handwriting import sampling
+
+    monkeypatch.setattr(sampling, "check_line", lambda *a: None)
+    # three candidates a line in one batch: "two" passes on its second, "bad" on none
+    checker = ScriptedChecker({"two": [1.5, 0.7, 1.9], "bad": [3.0, 2.5, 4.0, 2.2, 5, 6]})
+    opts = SampleOptions(seed=0, retries=1, checker=checker, candidates=3)
+    two, bad = sample_lines(backend(tiny_model()), ["two", "bad"], opts)
+    assert checker.calls[:6] == ["two"] * 3 + ["bad"] * 3  # one batch, each line thrice
+    assert (two.attempts, two.illegible, two.legibility) == (1, 0, 0.7)
+    # all six sent back: the best of both attempts' candidates is kept
+    assert (bad.attempts, bad.illegible, bad.legibility) == (2, 2, 2.2)
+    assert checker.calls[6:] == ["bad"] * 3
+
+
+def test_candidates_need_a_checker_to_choose_between_them(backend, monkeypatch) -> None:
+    from vpype_handwriting import sampling
+
+    monkeypatch.setattr(sampling, "check_line", lambda *a: None)
+    lines = sample_lines(backend(tiny_model()), ["ab"], SampleOptions(seed=0, candidates=4))
+    assert len(lines) == 1 and lines[0].attempts == 1
+    same = sample_lines(backend(tiny_model()), ["ab"], SampleOptions(seed=0))
+    np.testing.assert_array_equal(lines[0].offsets, same[0].offsets)  # one draw, as without

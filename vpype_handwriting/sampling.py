@@ -56,6 +56,7 @@ class SampleOptions:
     bias: float = defaults.BIAS
     seed: int | None = None
     retries: int = 3
+    candidates: int = 1  # with a checker: write each line this often at once, keep the best
     max_steps_per_char: float = 2.0  # × kappa_scale (≈ points per character)
     prime: Prime | None = None
     progress: bool | None = None  # a bar of finished lines; None: when stderr is a terminal
@@ -365,21 +366,30 @@ def sample_lines(
     result: list[SampledLine | None] = [None] * len(texts)
     illegible, broken = [0] * len(texts), [0] * len(texts)
     pending = list(range(len(texts)))
+    copies = max(1, opts.candidates) if opts.checker is not None else 1
     for attempt in range(1, opts.retries + 2):
+        rows = [i for i in pending for _ in range(copies)]
         with engine.threads():  # one BLAS thread on a busy CPU, for the checker too
-            sampled = sample_batch(engine, net.config, [texts[i] for i in pending], opts)
+            sampled = sample_batch(engine, net.config, [texts[i] for i in rows], opts)
             for line, hit_limit in sampled:
                 line.failure = check_line(line, net.config, hit_limit)
             _judge([line for line, _ in sampled], opts.checker)
-        still = []
-        for i, (line, _) in zip(pending, sampled):
-            illegible[i] += line.sent_back
-            broken[i] += line.failure is not None
+        failed = set()
+        for i, (line, _) in zip(rows, sampled):
+            if line.failure is not None:
+                failed.add(i)
             best = result[i]
             if best is None or _rank(line) < _rank(best):
-                result[i] = best = line
+                result[i] = line
+        still = []
+        for i in pending:
+            best = result[i]
+            assert best is not None
+            # once an attempt: broken when any candidate failed, sent back when the best was
+            broken[i] += i in failed
+            illegible[i] += best.sent_back
             best.attempts, best.illegible, best.broken = attempt, illegible[i], broken[i]
-            if line.failure is not None or line.sent_back:
+            if best.failure is not None or best.sent_back:
                 still.append(i)
         if not still:
             break
