@@ -134,6 +134,24 @@ def read_written(reader: Path, lines: list, label: str) -> list[str | None]:
     return out
 
 
+def tally(lines: list, readings: list[str | None], counts=lambda word: True) -> tuple:
+    """(edit distance, characters, words read, words) over the lines the reader read: the
+    words of each text that ``counts`` keeps, and of those the ones its reading holds."""
+    from vpype_handwriting.checker import edit_distance
+
+    errors = chars = found = words = 0
+    for line, reading in zip(lines, readings):
+        if reading is None:
+            continue
+        errors += edit_distance(reading, line.text)
+        chars += len(line.text)
+        got = re.findall(r"[\w']+", reading)
+        for word in filter(counts, re.findall(r"[\w']+", line.text)):
+            words += 1
+            found += word in got
+    return errors, chars, found, words
+
+
 def per_line(
     args: argparse.Namespace, svg: Path, sentences: list[str], sampled: dict, out: Path
 ) -> None:

@@ -16,11 +16,10 @@ retries).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
-from legibility import READER, read_written  # beside this script
+from legibility import READER, read_written, tally  # beside this script
 
 HERE = Path(__file__).resolve().parent
 
@@ -46,7 +45,6 @@ def main() -> None:
         sys.exit(f"no reader at {args.reader} (--reader)")
 
     from vpype_handwriting import defaults
-    from vpype_handwriting.checker import edit_distance
     from vpype_handwriting.sampling import SampleOptions
     from vpype_handwriting.styles import load_style
     from vpype_handwriting.writer import Handwriter
@@ -54,23 +52,15 @@ def main() -> None:
     texts = [t for t in args.sentences.read_text().splitlines() if t.strip()]
     style = args.style or defaults.STYLE
     bias = defaults.BIAS if args.bias is None else args.bias
-    hits = words = errors = chars = 0
+    errors = chars = hits = words = 0
     for seed in (int(s) for s in args.seeds.split(",")):
         sample = SampleOptions(seed=seed, bias=bias, candidates=args.candidates)
         writer = Handwriter.load(args.weights, "cpu", check=args.check, sample=sample)
         writer.sample.prime = load_style(style, writer.alphabet)
         lines = writer.sample_texts(texts * args.repeat)
         read = read_written(args.reader, lines, f"seed {seed}")
-        for line, reading in zip(lines, read):
-            if reading is None:
-                continue
-            errors += edit_distance(reading, line.text)
-            chars += len(line.text)
-            got = re.findall(r"[\w']+", reading)
-            for word in re.findall(r"[\w']+", line.text):
-                if set(word) & set(args.letters):
-                    words += 1
-                    hits += word in got
+        e, c, h, w = tally(lines, read, lambda word: bool(set(word) & set(args.letters)))
+        errors, chars, hits, words = errors + e, chars + c, hits + h, words + w
     print(
         f"style {style}, bias {bias}, seeds {args.seeds}{', checked' if args.check else ''}: "
         f"words with {args.letters!r} read "

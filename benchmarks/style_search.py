@@ -4,7 +4,8 @@ Each candidate priming line (the built-in styles, and IAM-OnDB validation lines 
 characters from different forms that the reader reads without error) primes the net for a
 probe set dense in what goes wrong (``capitals.txt``, ``x_words.txt``, ``digits.txt``,
 ``fives.txt`` and the first sentences of ``sentences.txt``), written with ``--seeds``,
-first attempts and no checker. ``../shared/tools/reader`` reads them; the table gives, best
+without the checker (the failed-line checks resample as in ``handwrite``).
+``../shared/tools/reader`` reads them; the table gives, best
 first, the words the reader does not find, the CER, and the lines the failed-line checks
 would send back (a hand the net cannot hold, as style 7's).
 
@@ -15,14 +16,13 @@ would send back (a hand the net cannot hold, as style 7's).
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-from legibility import READER, read_written  # beside this script
+from legibility import READER, read_written, tally  # beside this script
 
 HERE = Path(__file__).resolve().parent
 PROBES = ("capitals.txt", "x_words.txt", "digits.txt", "fives.txt")
@@ -45,10 +45,11 @@ def candidates(args: argparse.Namespace, alphabet: str) -> list[tuple[str, str, 
             (f"style {s.name}", s.text, s.offsets)
             for s in (find_style(name) for name in args.styles.split(","))
         ]
-    out = [(f"style {s.name}", s.text, s.offsets) for s in list_styles() if s.builtin]
+    builtin = [s for s in list_styles() if s.builtin]
+    out = [(f"style {s.name}", s.text, s.offsets) for s in builtin]
     _, val = iamondb.Dataset.load(args.data or iamondb.default_cache()).split()
     rng = np.random.default_rng(args.pick_seed)
-    seen = {s.source.split()[-1] for s in list_styles() if s.builtin}
+    seen = {s.source.split()[-1] for s in builtin}  # their forms: no near-copies
     picked = []
     for i in rng.permutation(len(val)):
         text = val.texts[i]
@@ -66,25 +67,17 @@ def candidates(args: argparse.Namespace, alphabet: str) -> list[tuple[str, str, 
 
 
 def score(args, writer, prime, texts: list[str]) -> tuple[int, int, float, int]:
-    """(words missed, words, CER, failed lines) of the probe texts in one hand."""
-    from vpype_handwriting.checker import edit_distance
-
+    """(words missed, words, CER, lines the failed-line checks sent back) of the probe
+    texts in one hand."""
     writer.sample.prime = prime
-    missed = words = errors = chars = failed = 0
+    errors = chars = found = words = failed = 0
     for seed in args.seeds:
         writer.sample.seed = seed
         lines = writer.sample_texts(texts)
         failed += sum(line.broken > 0 for line in lines)
-        for line, reading in zip(lines, read_written(args.reader, lines, "probe")):
-            if reading is None:
-                continue
-            errors += edit_distance(reading, line.text)
-            chars += len(line.text)
-            got = re.findall(r"[\w']+", reading)
-            for word in re.findall(r"[\w']+", line.text):
-                words += 1
-                missed += word not in got
-    return missed, words, errors / max(chars, 1), failed
+        e, c, f, w = tally(lines, read_written(args.reader, lines, "probe"))
+        errors, chars, found, words = errors + e, chars + c, found + f, words + w
+    return words - found, words, errors / max(chars, 1), failed
 
 
 def main() -> None:

@@ -374,22 +374,20 @@ def sample_lines(
             for line, hit_limit in sampled:
                 line.failure = check_line(line, net.config, hit_limit)
             _judge([line for line, _ in sampled], opts.checker)
-        failed = set()
+        judged: dict[int, list[SampledLine]] = {i: [] for i in pending}
         for i, (line, _) in zip(rows, sampled):
-            if line.failure is not None:
-                failed.add(i)
-            best = result[i]
-            if best is None or _rank(line) < _rank(best):
-                result[i] = line
+            judged[i].append(line)
         still = []
         for i in pending:
-            best = result[i]
-            assert best is not None
-            # once an attempt: broken when any candidate failed, sent back when the best was
-            broken[i] += i in failed
-            illegible[i] += best.sent_back
+            earlier = result[i]
+            tries = judged[i] if earlier is None else [earlier, *judged[i]]
+            best = min(tries, key=_rank)  # on a tie the earlier attempt
+            result[i] = best
+            retry = best.failure is not None or best.sent_back
+            broken[i] += any(line.failure is not None for line in judged[i])
+            illegible[i] += retry and any(line.sent_back for line in judged[i])
             best.attempts, best.illegible, best.broken = attempt, illegible[i], broken[i]
-            if best.failure is not None or best.sent_back:
+            if retry:
                 still.append(i)
         if not still:
             break
