@@ -330,3 +330,35 @@ def test_averaged_weights_carry_their_measured_validation_nll(tmp_path: Path) ->
     expected, _ = evaluate(load_weights(tmp_path / "avg"), val, options(tmp_path), "cpu")
     assert read_meta(tmp_path / "avg")["val_nll_line"] == pytest.approx(expected, abs=0.01)
     assert read_meta(tmp_path / "avg")["averaged_epochs"] == [1, 2]
+
+
+def test_back_jumps_marks_only_pen_up_moves_to_the_left() -> None:
+    from vpype_handwriting.batches import back_jumps
+
+    # a stroke, a lift, a move back left (a late cross), a lift, a move on to the right,
+    # and a pen-down step to the left, which is no jump
+    rows = [[0, 0, 0], [1, 1, 0], [1, -1, 1], [-3, 0, 0], [2, 2, 1], [5, 0, 0], [-1, 0, 0]]
+    offsets = torch.tensor([rows], dtype=torch.float32)
+    assert back_jumps(offsets)[0].tolist() == [False, False, False, True, False, False, False]
+    assert not back_jumps(offsets[:, :1]).any()  # the first point follows no lift
+
+
+def test_jump_weight_weighs_the_back_jumps_and_logs_the_plain_nll(tmp_path: Path) -> None:
+    from vpype_handwriting.batches import back_jumps, make_batch
+    from vpype_handwriting.model import sequence_loss
+
+    data = tiny_dataset()
+    idx = epoch_batches(data, 4, 0, 0)[0]
+    lifts = [k for k in idx if data.line(k)[:-1, 2].any()]  # a line of two words or more
+    line = data.line(lifts[0])  # a view: send its move to the second word back left
+    line[np.flatnonzero(line[:-1, 2])[0] + 1, 0] *= -1
+    offsets, mask, text = make_batch(data, idx, data.alphabet(), torch.device("cpu"))
+    assert int((back_jumps(offsets) & mask.bool()).sum()) == 1
+    runs = {}
+    for w in (1.0, 5.0):
+        trainer = Trainer(data, data, options(tmp_path / str(w), jump_weight=w, max_batches=1))
+        with torch.no_grad():
+            plain = float(sequence_loss(trainer.model, offsets, mask, text) / mask.sum())
+        assert trainer.train_batch(idx) == pytest.approx(plain, rel=1e-5)  # logged unweighted
+        runs[w] = trainer.model.state_dict()
+    assert any(not torch.equal(runs[1.0][k], runs[5.0][k]) for k in runs[1.0])

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .batches import char_weights, epoch_batches, make_batch, rare_repeats
+from .batches import back_jumps, char_weights, epoch_batches, make_batch, rare_repeats
 from .iamondb import Dataset, ink_calibration
 from .model import HandwritingModel, ModelConfig, focus_weight, point_nll, sequence_loss
 from .weights import load_weights, read_meta, save_weights
@@ -58,6 +58,7 @@ class TrainOptions:
     augment: float = 0.0  # strength of the random slant and stretch of each training line
     rare_weight: float = 1.0  # loss weight of the points written on a rare character
     focus_chars: str = ""  # characters treated as rare however often they occur
+    jump_weight: float = 1.0  # loss weight of the pen-up moves back to a letter's late stroke
     extra: Path | None = None  # synthetic lines (splice.py) added to the training set
     extra_per_epoch: int | None = None  # draw this many of them an epoch (None: all)
     compile: bool = False  # torch.compile the layer-1 + window step (~20 s, then faster)
@@ -305,6 +306,8 @@ class Trainer:
             weight = mask
             if self.char_weight is not None:  # rare characters' points count more
                 weight = mask * focus_weight(phi, text, self.char_weight)
+            if self.opts.jump_weight != 1.0:  # where a late stroke lands counts more
+                weight = weight * (1 + (self.opts.jump_weight - 1) * back_jumps(offsets))
             loss = (nll * weight).sum() / mask.sum()
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()

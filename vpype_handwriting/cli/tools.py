@@ -168,6 +168,14 @@ def prepare(source: Path, out: Path | None, keep_every: int) -> None:
     "they occur (e.g. x, which the net writes without its cross in some hands).",
 )
 @click.option(
+    "--jump-weight",
+    type=click.FloatRange(1, 20),
+    default=1.0,
+    show_default=True,
+    help="Loss weight of the pen-up moves that go back left to add a late stroke to a "
+    "letter (the cross of an x, the bar of an H, the flag of a 5).",
+)
+@click.option(
     "--augment",
     type=click.FloatRange(0, 0.5),
     default=0.0,
@@ -222,6 +230,7 @@ def train(
     rare_repeat: int,
     rare_weight: float,
     focus_chars: str,
+    jump_weight: float,
     augment: float,
     extra: Path | None,
     extra_per_epoch: int | None,
@@ -244,8 +253,8 @@ def train(
         time_limit=None if time_limit is None else 60 * time_limit,
         checkpoint_minutes=checkpoint_minutes, device=device, bf16=bf16, seed=seed,
         compile=compile_step, rare_repeat=rare_repeat, rare_weight=rare_weight,
-        focus_chars=focus_chars, augment=augment, extra=extra, extra_per_epoch=extra_per_epoch,
-        resume=resume, init=init, keep_epochs=keep_epochs,
+        focus_chars=focus_chars, jump_weight=jump_weight, augment=augment, extra=extra,
+        extra_per_epoch=extra_per_epoch, resume=resume, init=init, keep_epochs=keep_epochs,
     )  # fmt: skip
     try:
         run_training(data_path or iamondb.default_cache(), opts)
