@@ -8,6 +8,10 @@ lines from different forms, so the styles differ. Writes ``weights/styles/<n>.js
 the specimen sheet (``vpype-handwriting styles specimen``) before committing a new set.
 
     python benchmarks/make_styles.py [--count 8] [--data PREPARED.npz]
+    python benchmarks/make_styles.py --add g10-373z/4   # one chosen line as the next style
+
+``--add FORM/K`` skips the picking and writes line K (1-based, in the form's order) of a
+validation form as the next free style number, e.g. a line ``style_search.py`` ranked well.
 """
 
 from __future__ import annotations
@@ -45,12 +49,40 @@ def char_error(hyp: str, ref: str) -> float:
     return prev[-1] / max(len(ref), 1)
 
 
+def style_doc(val, i: int) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "text": val.texts[i],
+        "source": f"IAM-OnDB validation form {val.forms[i]}",
+        "offsets": [[round(float(v), 3) for v in r] for r in val.line(i)],
+    }
+
+
+def add_line(spec: str, data: Path | None, out: Path) -> None:
+    from vpype_handwriting import iamondb
+
+    form, _, k = spec.partition("/")
+    _, val = iamondb.Dataset.load(data or iamondb.default_cache()).split()
+    rows = [i for i, f in enumerate(val.forms) if f == form]
+    if not rows or not k.isdigit() or not 1 <= int(k) <= len(rows):
+        sys.exit(f"{spec}: validation form {form!r} has {len(rows)} lines; give FORM/K")
+    i = rows[int(k) - 1]
+    out.mkdir(parents=True, exist_ok=True)
+    taken = [int(p.stem) for p in out.glob("*.json") if p.stem.isdigit()]
+    path = out / f"{max(taken, default=0) + 1}.json"
+    path.write_text(json.dumps(style_doc(val, i)))
+    print(f"{path.name}: {form} {val.texts[i]!r}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=8)
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=HERE.parent / "weights" / "styles")
+    parser.add_argument("--add", metavar="FORM/K", help="write this one validation line")
     args = parser.parse_args()
+    if args.add:
+        add_line(args.add, args.data, args.out)
+        return
 
     import vpype as vp
 
@@ -116,12 +148,7 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     for n, k in enumerate(chosen, 1):
         i = rows[good[k]]
-        doc = {
-            "text": val.texts[i],
-            "source": f"IAM-OnDB validation form {val.forms[i]}",
-            "offsets": [[round(float(v), 3) for v in r] for r in val.line(i)],
-        }
-        (args.out / f"{n}.json").write_text(json.dumps(doc))
+        (args.out / f"{n}.json").write_text(json.dumps(style_doc(val, i)))
         print(
             f"style {n}: {val.forms[i]} {val.texts[i]!r} slant/width/height "
             f"{np.round(feats[good[k]], 2).tolist()}"

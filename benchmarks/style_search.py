@@ -11,6 +11,11 @@ would send back (a hand the net cannot hold, as style 7's).
 
     python benchmarks/style_search.py [--weights DIR] [--candidates 40] [--seeds 1,2]
     python benchmarks/style_search.py --styles 1,8,mine --seeds 3,4,5,6   # named only
+    python benchmarks/style_search.py --with-chars HEM --baseline 9 --candidates 20
+
+``--with-chars`` keeps the validation lines that hold at least one of those characters
+(a writer whose capitals the net then sees); ``--baseline`` names the styles scored beside
+them (default: every built-in).
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ def candidates(args: argparse.Namespace, alphabet: str) -> list[tuple[str, str, 
             for s in (find_style(name) for name in args.styles.split(","))
         ]
     builtin = [s for s in list_styles() if s.builtin]
+    if args.baseline is not None:
+        builtin = [find_style(name) for name in args.baseline.split(",") if name]
     out = [(f"style {s.name}", s.text, s.offsets) for s in builtin]
     _, val = iamondb.Dataset.load(args.data or iamondb.default_cache()).split()
     rng = np.random.default_rng(args.pick_seed)
@@ -55,12 +62,14 @@ def candidates(args: argparse.Namespace, alphabet: str) -> list[tuple[str, str, 
         text = val.texts[i]
         if len(picked) >= 3 * args.candidates or val.forms[i] in seen:
             continue
+        if args.with_chars and not set(text) & set(args.with_chars):
+            continue
         if 20 <= len(text) <= 40 and set(text) <= set(alphabet) and not text.endswith("-"):
             seen.add(val.forms[i])
             picked.append(SimpleNamespace(offsets=val.line(i), text=text, index=i))
     read = read_written(args.reader, picked, "candidates")  # keep lines read without error
     for line, reading in zip(picked, read):
-        if reading == line.text and len(out) < args.candidates + 8:
+        if reading == line.text and len(out) < args.candidates + len(builtin):
             name = f"{val.forms[line.index]} #{line.index}"
             out.append((name, line.text, line.offsets.astype(np.float32)))
     return out
@@ -87,6 +96,8 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=40, help="validation lines")
     parser.add_argument("--styles", default=None, help="only these styles (e.g. 1,8,mine)")
     parser.add_argument("--pick-seed", type=int, default=0)
+    parser.add_argument("--with-chars", default="", help="validation lines holding one of")
+    parser.add_argument("--baseline", default=None, help="styles beside them (default: all)")
     parser.add_argument("--seeds", default="1,2")
     parser.add_argument("--sentences", type=int, default=12, help="of sentences.txt")
     parser.add_argument("--reader", type=Path, default=READER)
