@@ -28,7 +28,8 @@ def landing_errors(weights: Path, bias: float, data: Path | None) -> dict[tuple,
     import torch
 
     from vpype_handwriting import iamondb
-    from vpype_handwriting.batches import back_jumps, make_batch
+    from vpype_handwriting.batches import back_jumps, make_batch, pen_up_moves
+    from vpype_handwriting.model import teacher_inputs
     from vpype_handwriting.weights import load_weights
 
     model = load_weights(weights).eval()
@@ -40,25 +41,21 @@ def landing_errors(weights: Path, bias: float, data: Path | None) -> dict[tuple,
         for b in range(0, len(val), 32):
             idx = order[b : b + 32]
             offsets, mask, text = make_batch(val, idx, cfg.alphabet, torch.device("cpu"))
-            inputs = torch.cat([torch.zeros_like(offsets[:, :1]), offsets[:, :-1]], dim=1)
-            mix, _, phi = model(inputs, text)
+            mix, _, phi = model(teacher_inputs(offsets), text)
             top = torch.log_softmax(mix.log_pi * (1 + bias), -1).argmax(-1)  # eq. 61
             land = torch.gather(mix.mu, 2, top[..., None, None].expand(-1, -1, 1, 2))[:, :, 0]
             err = ((land - offsets[..., :2]).norm(dim=-1) / cfg.x_height).numpy()
-            lifted = (inputs[..., 2] > 0.5) & mask.bool()
-            lifted[:, 0] = False
+            valid = mask.bool().numpy()
+            lifted = pen_up_moves(offsets).numpy() & valid
             back = back_jumps(offsets).numpy()
             chars = (torch.gather(text, 1, phi.argmax(-1)) - 2).numpy()  # alphabet index
-            lifted_np = lifted.numpy()
-            for r in range(len(idx)):
-                for t in np.flatnonzero(lifted_np[r]):
-                    kind = "back" if back[r, t] else "on"
-                    c = chars[r, t]
-                    name = cfg.alphabet[c] if 0 <= c < len(cfg.alphabet) else "END"
-                    errors[(kind, name)].append(err[r, t])
-                    errors[(kind, "all")].append(err[r, t])
-                down = mask[r].bool().numpy() & ~lifted_np[r]
-                errors[("down", "all")].extend(err[r][down])
+            for r, t in zip(*np.nonzero(lifted)):
+                kind = "back" if back[r, t] else "on"
+                c = chars[r, t]
+                name = cfg.alphabet[c] if 0 <= c < len(cfg.alphabet) else "END"
+                errors[(kind, name)].append(err[r, t])
+                errors[(kind, "all")].append(err[r, t])
+            errors[("down", "all")].extend(err[valid & ~lifted])
     return errors
 
 

@@ -22,8 +22,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from vpype_handwriting.iamondb import Dataset
 
 HERE = Path(__file__).resolve().parent
 READER = HERE.parent.parent / "shared" / "tools" / "reader" / "reader.py"
@@ -49,7 +53,8 @@ def char_error(hyp: str, ref: str) -> float:
     return prev[-1] / max(len(ref), 1)
 
 
-def style_doc(val, i: int) -> dict:  # type: ignore[no-untyped-def]
+def style_doc(val: Dataset, i: int) -> dict:
+    """The JSON of a built-in style: line ``i`` of the validation set, text and offsets."""
     return {
         "text": val.texts[i],
         "source": f"IAM-OnDB validation form {val.forms[i]}",

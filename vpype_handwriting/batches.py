@@ -47,14 +47,19 @@ def char_weights(
     return out
 
 
+def pen_up_moves(offsets: torch.Tensor) -> torch.Tensor:
+    """(B, T) mask of the pen-up moves: row t of ``offsets`` is one when row t - 1 lifted
+    the pen (the first row follows no lift)."""
+    lifted = torch.zeros_like(offsets[..., 2], dtype=torch.bool)
+    lifted[:, 1:] = offsets[:, :-1, 2] > 0.5
+    return lifted
+
+
 def back_jumps(offsets: torch.Tensor) -> torch.Tensor:
     """(B, T) mask of the pen-up moves that go back left (dx < 0): where a writer returns
     to a letter already written for its delayed stroke (the cross of an ``x`` or ``t``, the
-    bar of an ``H``, the arms of an ``E``, the flag of a ``5``, an i-dot). Row t of
-    ``offsets`` is a pen-up move when row t - 1 lifted the pen."""
-    lifted = torch.zeros_like(offsets[..., 2], dtype=torch.bool)
-    lifted[:, 1:] = offsets[:, :-1, 2] > 0.5
-    return lifted & (offsets[..., 0] < 0)
+    bar of an ``H``, the arms of an ``E``, the flag of a ``5``, an i-dot)."""
+    return pen_up_moves(offsets) & (offsets[..., 0] < 0)
 
 
 def epoch_batches(

@@ -297,6 +297,12 @@ def log_likelihood(mix: Mixture, target: Tensor) -> Tensor:
     return log_points + log_eos
 
 
+def teacher_inputs(offsets: Tensor) -> Tensor:
+    """The network's inputs for teacher forcing on ``offsets`` (B, T, 3): the same offsets
+    shifted right by one step behind a zero start point."""
+    return torch.cat([torch.zeros_like(offsets[:, :1]), offsets[:, :-1]], dim=1)
+
+
 def point_nll(model: HandwritingModel, offsets: Tensor, text: Tensor) -> tuple[Tensor, Tensor]:
     """Negative log likelihood of each point (B, T) of a padded batch, and the window
     weights phi (B, T, U) that wrote it.
@@ -304,8 +310,7 @@ def point_nll(model: HandwritingModel, offsets: Tensor, text: Tensor) -> tuple[T
     ``offsets`` (B, T, 3) are the targets; the inputs are the same offsets shifted right
     by one step behind a zero start point.
     """
-    inputs = torch.cat([torch.zeros_like(offsets[:, :1]), offsets[:, :-1]], dim=1)
-    mix, _, phi = model(inputs, text)
+    mix, _, phi = model(teacher_inputs(offsets), text)
     return -log_likelihood(mix, offsets), phi
 
 
