@@ -83,14 +83,15 @@ def main() -> None:
         parts = []
         for kind, rows in sets.items():
             judged = checker.assess_batch([r[0] for r in rows], [r[2] for r in rows])
-            back = [checker.sends_back(s, rd, r[2]) for (s, rd), r in zip(judged, rows)]
-            asked = sum(rd.strip() == r[2].strip() for (_, rd), r in zip(judged, rows))
+            back = [checker.sends_back(seen, r[2]) for seen, r in zip(judged, rows)]
+            asked = sum(seen.reading.strip() == r[2].strip() for seen, r in zip(judged, rows))
             part = f"{kind} {sum(back)}/{len(rows)} sent back"
             parts.append(part if kind == "clean" else f"{part} ({asked} read as asked)")
             if args.show and kind != "clean":
-                for (_, rd), r, b in zip(judged, rows, back):
+                for seen, r, b in zip(judged, rows, back):
                     if not b:
-                        print(f"    passed {kind}: written {r[1]!r}, read {rd.strip()!r}")
+                        read = seen.reading.strip()
+                        print(f"    passed {kind}: written {r[1]!r}, read {read!r}")
         print(f"{folder}: " + "; ".join(parts))
 
 

@@ -82,7 +82,7 @@ def main() -> None:
         checker = Checker.load(folder)
         assessed = checker.assess_batch([r[0] for r in rows], [r[1] for r in rows])
         back = np.array(
-            [checker.sends_back(s, rd, r[1]) for (s, rd), r in zip(assessed, rows)], bool
+            [checker.sends_back(seen, r[1]) for seen, r in zip(assessed, rows)], bool
         )
         caught, alarms = int(back[wrong].sum()), int(back[~wrong].sum())
         print(
@@ -90,9 +90,9 @@ def main() -> None:
             f"wrong, {alarms} of {int((~wrong).sum())} it reads right"
         )
         if args.show:
-            for (_, reading), row, b, w in zip(assessed, rows, back, wrong):
+            for seen, row, b, w in zip(assessed, rows, back, wrong):
                 if w and not b:
-                    print(f"    passed: {row[2]!r} (checker read {reading.strip()!r})")
+                    print(f"    passed: {row[2]!r} (checker read {seen.reading.strip()!r})")
 
 
 if __name__ == "__main__":

@@ -166,18 +166,24 @@ def per_line(
     from vpype_handwriting.writer import cached_checker
 
     checker = cached_checker(None if args.weights is None else str(args.weights))
-    rows = ["text\treader\treader_errors\tchecker_score\tchecker_reading\tattempts"]
+    rows = ["text\treader\treader_errors\tchecker_score\tchecker_reading\tweakest\tattempts"]
     for text, reading in zip(sentences, read):
         line = sampled.get(text)
         errors = edit_distance(" ".join(reading.split()), " ".join(text.split()))
-        score, checked = getattr(line, "legibility", None), getattr(line, "reading", None)
-        if score is None and checker is not None and line is not None:  # --no-check
-            score, checked = checker.assess(line.offsets, line.text)
+        seen = None
+        if checker is not None and line is not None:  # the kept attempt, or --no-check's one
+            seen = checker.assess(line.offsets, line.text)
+        weakest = (
+            ""
+            if seen is None or seen.weakest < 0
+            else f"{text[seen.weakest]} {seen.margin:.2f}"
+        )
         rows.append("\t".join([
-            text, reading, str(errors), "" if score is None else f"{score:.3f}",
-            checked or "", str(getattr(line, "attempts", "")),
+            text, reading, str(errors), "" if seen is None else f"{seen.score:.3f}",
+            "" if seen is None else seen.reading, weakest, str(getattr(line, "attempts", "")),
         ]))  # fmt: skip
         if errors:
+            score = None if seen is None else round(seen.score, 3)
             print(f"    {errors} error(s): {reading!r}  (score {score})", file=sys.stderr)
     out.write_text("\n".join(rows) + "\n")
 

@@ -106,9 +106,10 @@ def test_training_resumes_exactly_and_exports_a_calibrated_checker(tmp_path: Pat
     loaded = ck.Checker.load(tmp_path / "a" / "out")
     meta = json.loads((tmp_path / "a" / "out" / ck.CHECKER_CONFIG).read_text())
     assert meta["epochs"] == 2 and loaded.config.threshold > 0
+    assert loaded.config.min_margin == 1.0  # the option's default, written with the config
     val = straight.val_data
     judged = loaded.assess_batch([val.line(i) for i in range(len(val))], val.texts)
-    scores = [score for score, _ in judged]
+    scores = [seen.score for seen in judged]
     # the threshold is the median of the validation lines' scores
     assert np.quantile(scores, 0.5) == pytest.approx(loaded.config.threshold, rel=0.02)
     # a finished run given another quantile only recalibrates: same weights, new threshold
@@ -366,15 +367,69 @@ def test_inspect_tells_what_the_checker_reads(
 def test_a_line_is_sent_back_for_its_score_or_for_a_misread_letter() -> None:
     checker = as_numpy(tiny_net())
     checker.config.threshold = 0.3
+    text = "it rained for nine days"
+
+    def back(score: float, reading: str, margin: float = 5.0) -> bool:
+        return checker.sends_back(ck.Assessment(score, reading, margin, 3), text)
+
     assert checker.config.max_misread == 0  # by default, one wrong letter sends it back
-    assert not checker.sends_back(0.1, "itrained for nine days", "it rained for nine days")
-    assert checker.sends_back(0.1, "it rained for hine days", "it rained for nine days")
+    assert not back(0.1, "itrained for nine days")
+    assert back(0.1, "it rained for hine days")
     checker.config.max_misread = 1
-    assert not checker.sends_back(0.1, "itrained for hine days", "it rained for nine days")
-    assert checker.sends_back(0.1, "it rainedfor hine dags", "it rained for nine days")
-    assert checker.sends_back(0.5, "it rained for nine days", "it rained for nine days")
+    assert not back(0.1, "itrained for hine days")
+    assert back(0.1, "it rainedfor hine dags")
+    assert back(0.5, text)
+    assert checker.config.min_margin == 0  # by default no letter is too unsure
+    assert not back(0.1, text, margin=-2.0)
+    checker.config.min_margin = 0.5  # a letter read only just surer than another: back
+    assert back(0.1, text, margin=0.4) and not back(0.1, text, margin=0.6)
     checker.config.threshold = 0.0  # an uncalibrated checker sends nothing back
-    assert not checker.sends_back(9.0, "xyz", "it rained")
+    assert not checker.sends_back(ck.Assessment(9.0, "xyz", -9.0, 0), "it rained")
+
+
+def test_the_best_ctc_path_is_the_best_of_all_frame_labellings() -> None:
+    import itertools
+
+    rng = np.random.default_rng(5)
+    for labels in ([1, 2], [2, 2], [3, 1, 3]):
+        logits = rng.normal(size=(6, 4)) * 2
+        log_probs = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+        best, best_path = -np.inf, None
+        for path in itertools.product(range(4), repeat=6):  # every labelling of 6 frames
+            merged = [k for i, k in enumerate(path) if k and (i == 0 or path[i - 1] != k)]
+            score = log_probs[np.arange(6), path].sum()
+            if merged == labels and score > best:
+                best, best_path = score, path
+        got = ck.align(log_probs, np.array(labels))
+        emitted = np.where(got >= 0, np.array(labels)[got], 0)
+        assert log_probs[np.arange(6), emitted].sum() == pytest.approx(best)
+        assert tuple(emitted) == best_path
+        # each label owns one run of frames, in order
+        runs = [k for i, k in enumerate(got) if k >= 0 and (i == 0 or got[i - 1] != k)]
+        assert runs == list(range(len(labels)))
+
+
+def test_letter_margins_say_how_surely_each_letter_reads_where_the_path_puts_it() -> None:
+    alphabet = "Aabt,"  # labels 1-5 (0 the blank)
+    # frames: A (its lower case nearly as likely), blank, b (a t nearly as likely), blank, ","
+    probs = np.array([
+        [0.02, 0.50, 0.40, 0.03, 0.03, 0.02],
+        [0.90, 0.02, 0.02, 0.02, 0.02, 0.02],
+        [0.02, 0.02, 0.02, 0.48, 0.44, 0.02],
+        [0.90, 0.02, 0.02, 0.02, 0.02, 0.02],
+        [0.02, 0.02, 0.02, 0.02, 0.45, 0.47],
+    ])  # fmt: skip
+    margins = ck.letter_margins(np.log(probs), "Ab,", alphabet)
+    # A: its own other case does not count against it; its next best rival is b or t
+    assert margins[0] == pytest.approx(np.log(0.50 / 0.03))
+    assert margins[1] == pytest.approx(np.log(0.48 / 0.44))  # b only just beats t
+    assert margins[2] == np.inf  # punctuation is not judged
+    checker = as_numpy(tiny_net())
+    line = np.random.default_rng(0).normal(size=(30, 3)) * [3, 3, 0]
+    seen = checker.assess(line, "a cab")
+    margins = ck.letter_margins(checker.log_probs(line), "a cab", ALPHABET)
+    assert seen.margin == margins.min() and "a cab"[seen.weakest] != " "
+    assert margins[1] == np.inf and np.isfinite(margins[[0, 2, 3, 4]]).all()
 
 
 def test_a_zero_read_as_an_o_is_not_a_misread_letter() -> None:

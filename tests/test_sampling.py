@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from vpype_handwriting.checker import Assessment
 from vpype_handwriting.lines import (
     Prime,
     SampledLine,
@@ -323,19 +324,28 @@ def test_busy_cpu_check_does_not_count_the_process_itself(monkeypatch) -> None:
 class ScriptedChecker:
     """Reads each text as scripted: the scores of its successive attempts."""
 
-    def __init__(self, scores: dict[str, list], threshold: float = 2.0) -> None:
+    def __init__(
+        self, scores: dict[str, list], threshold: float = 2.0, min_margin: float = 0.0
+    ) -> None:
         self.scores, self.threshold, self.calls = scores, threshold, []
+        self.min_margin = min_margin
 
-    def assess_batch(self, lines: list, texts: list[str]) -> list[tuple[float, str]]:
+    def assess_batch(self, lines: list, texts: list[str]) -> list[Assessment]:
         self.calls += texts
         out = []
-        for text in texts:  # a score, or (score, reading)
+        for text in texts:  # a score, or (score, reading), or (score, reading, margin)
             got = self.scores[text].pop(0)
-            out.append(got if isinstance(got, tuple) else (got, text.upper()))
+            score, reading, margin = (
+                (*got, 9.0)[:3] if isinstance(got, tuple) else (got, text.upper(), 9.0)
+            )
+            out.append(Assessment(score, reading, margin, 0))
         return out
 
-    def sends_back(self, score: float, reading: str, text: str) -> bool:
-        return score > self.threshold
+    def weak(self, judged: Assessment) -> bool:
+        return judged.margin < self.min_margin
+
+    def sends_back(self, judged: Assessment, text: str) -> bool:
+        return judged.score > self.threshold or self.weak(judged)
 
 
 def test_lines_the_checker_cannot_read_are_resampled_and_the_best_kept(
@@ -386,7 +396,7 @@ def test_an_attempt_the_checker_accepts_beats_a_better_scored_one_it_sent_back(
     from vpype_handwriting import sampling
 
     class Misreads(ScriptedChecker):  # the first attempt scores well but reads wrong
-        def sends_back(self, score: float, reading: str, text: str) -> bool:
+        def sends_back(self, judged: Assessment, text: str) -> bool:
             return len(self.calls) == 1
 
     monkeypatch.setattr(sampling, "check_line", lambda *a: None)
@@ -395,6 +405,28 @@ def test_an_attempt_the_checker_accepts_beats_a_better_scored_one_it_sent_back(
     (line,) = sample_lines(backend(tiny_model()), ["nine"], opts)
     assert (line.attempts, line.illegible, line.legibility) == (2, 1, 0.4)
     assert not line.sent_back
+
+
+def test_a_letter_read_too_unsurely_sends_a_line_back_and_ranks_it_below_the_others(
+    backend, monkeypatch
+) -> None:
+    from vpype_handwriting import sampling
+
+    monkeypatch.setattr(sampling, "check_line", lambda *a: None)
+    # "nett": the first attempt scores best but its x reads about as well as a t
+    # "xx": every attempt sent back; the one without a weak letter beats better scores
+    checker = ScriptedChecker(
+        {
+            "nett": [(0.1, "nett", 0.05), (0.6, "nett", 3.0)],
+            "xx": [(0.1, "xx", 0.0), (3.0, "xx", 2.0), (2.5, "xx", 0.1)],
+        },
+        min_margin=0.5,
+    )
+    opts = SampleOptions(seed=0, retries=2, checker=checker)
+    nett, xx = sample_lines(backend(tiny_model()), ["nett", "xx"], opts)
+    assert (nett.attempts, nett.illegible, nett.legibility, nett.margin) == (2, 1, 0.6, 3.0)
+    assert not nett.weak and not nett.sent_back
+    assert (xx.attempts, xx.illegible, xx.legibility, xx.weak) == (3, 3, 3.0, False)
 
 
 def test_with_candidates_each_line_is_written_that_often_at_once_and_the_best_kept(

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from vpype_handwriting import iamondb, splice
+from vpype_handwriting.checker import Assessment
 from vpype_handwriting.iamondb import points_to_offsets
 
 from .conftest import tiny_model
@@ -155,7 +156,7 @@ class StrokeReader:
             reading = "".join(
                 ch if s[-1, 0] > s[0, 0] else "t" for ch, s in zip(text, strokes)
             )
-            out.append((0.0 if reading == text else 1.0, reading))
+            out.append(Assessment(0.0 if reading == text else 1.0, reading, 9.0, 0))
         return out
 
 

@@ -13,7 +13,11 @@ worse than a threshold calibrated on the real validation lines (a quantile of hu
 writing), or when the checker's own best reading of it differs from the text in more than
 ``max_misread`` characters (spaces aside; none by default): on the benchmark sentences the
 second catches lines the first lets through, e.g. a scribbled ``w`` in a line that
-otherwise reads well.
+otherwise reads well. A third catches a letter the checker reads right but only just: each
+letter or digit is found in the ink by the best CTC path (:func:`align`), and a line is
+sent back when on none of its frames the letter beats every other character (its own
+other case and :data:`SAME_SHAPE` aside) by ``min_margin`` nats (:func:`letter_margins`):
+an ``x`` that reads ``t`` about as well (``nett``), an ``E`` that could be an ``I``.
 
 Inference is numpy only (like ``numpy_net.py``): ``handwrite`` does not import torch.
 """
@@ -21,8 +25,10 @@ Inference is numpy only (like ``numpy_net.py``): ``handwrite`` does not import t
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -44,6 +50,7 @@ class CheckerConfig(JsonConfig):
     scale: float = 3.0  # ink units per x-height: features are in x-heights
     threshold: float = 0.0  # CTC nats per character above which a line is flagged (0: never)
     max_misread: int = 0  # characters the greedy reading may differ by (spaces aside)
+    min_margin: float = 0.0  # nats each letter must beat every other by (0: not checked)
 
     @property
     def labels(self) -> int:
@@ -141,6 +148,67 @@ def ctc_nll(log_probs: np.ndarray, labels: np.ndarray) -> float:
     return float(-total)
 
 
+def align(log_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The best CTC path (Viterbi) through (T, C) log-probabilities for ``labels`` (blank 0):
+    for each frame the index into ``labels`` it emits, or -1 for a blank."""
+    frames = len(log_probs)
+    if len(labels) == 0:
+        return np.full(frames, -1, dtype=np.int64)
+    ext = np.zeros(2 * len(labels) + 1, dtype=np.int64)
+    ext[1::2] = labels
+    n = len(ext)
+    skip = np.zeros(n, dtype=bool)
+    skip[2:] = (ext[2:] != 0) & (ext[2:] != ext[:-2])
+    emit = log_probs[:, ext]
+    score = np.full(n, -np.inf)
+    score[0] = emit[0, 0]
+    score[1] = emit[0, 1]
+    back = np.zeros((frames, n), dtype=np.int8)  # states moved back over into each state
+    ways = np.full((3, n), -np.inf)
+    for t in range(1, frames):
+        ways[0] = score
+        ways[1, 1:] = score[:-1]
+        ways[2, 2:] = np.where(skip[2:], score[:-2], -np.inf)
+        back[t] = ways.argmax(0)
+        score = ways.max(0) + emit[t]
+    state = n - 1 if n == 1 or score[n - 1] >= score[n - 2] else n - 2
+    path = np.empty(frames, dtype=np.int64)
+    for t in range(frames - 1, -1, -1):
+        path[t] = state
+        state -= back[t, state]
+    return np.where(path % 2 == 1, path // 2, -1)
+
+
+def letter_margins(log_probs: np.ndarray, text: str, alphabet: str) -> np.ndarray:
+    """For each character of ``text``, how surely the checker reads it where the best CTC
+    path puts it: over the frames it emits, the most its log-probability beats every other
+    character but its own other case and :data:`SAME_SHAPE` group (nats; negative when
+    another reads better on all of them). ``inf`` for spaces, punctuation and characters
+    outside the alphabet: a comma that could be a full stop is not a misspelled word."""
+    text = fold(text, alphabet)
+    index = {c: k + 1 for k, c in enumerate(alphabet)}
+    at = [i for i, c in enumerate(text) if c in index]
+    labels = np.array([index[text[i]] for i in at], dtype=np.int64)
+    log_probs = fold_log_probs(log_probs, alphabet)
+    path = align(log_probs, labels)
+    out = np.full(len(text), np.inf)
+    for k, i in enumerate(at):
+        char = text[i]
+        if not char.isalnum():
+            continue
+        frames = np.flatnonzero(path == k)
+        if len(frames) == 0:  # CTC emits every label at least once: cannot happen
+            out[i] = -np.inf
+            continue
+        rivals = log_probs[frames].copy()
+        rivals[:, [0, labels[k]]] = -np.inf
+        twin = char.swapcase()
+        if twin != char and twin in index:
+            rivals[:, index[twin]] = -np.inf
+        out[i] = float(np.max(log_probs[frames, labels[k]] - rivals.max(1)))
+    return out
+
+
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance: the insertions, deletions and substitutions from a to b."""
     row = list(range(len(b) + 1))
@@ -199,8 +267,17 @@ def greedy(log_probs: np.ndarray, alphabet: str) -> str:
     return "".join(alphabet[k - 1] for k in best[keep])
 
 
+class Assessment(NamedTuple):
+    """What the checker makes of one line written for a text."""
+
+    score: float  # CTC nats per character of the text (lower: reads more clearly as it)
+    reading: str  # its own best reading (greedy)
+    margin: float  # the weakest letter's :func:`letter_margins` (inf: the text has none)
+    weakest: int  # that letter's index in the text (-1: none)
+
+
 class Checker:
-    """The checker's weights in numpy; :meth:`score` rates lines, :meth:`read` reads one."""
+    """The checker's weights in numpy; :meth:`assess_batch` judges written lines."""
 
     def __init__(self, config: CheckerConfig, tensors: dict[str, np.ndarray]) -> None:
         self.config = config
@@ -264,25 +341,36 @@ class Checker:
         log_probs = logits - _logsumexp(logits)[..., None]
         return [log_probs[k, :n] for k, n in enumerate(lengths)]
 
-    def assess(self, offsets: np.ndarray, text: str) -> tuple[float, str]:
-        """(CTC nats per character of ``text``, what the checker reads) for one line."""
+    def assess(self, offsets: np.ndarray, text: str) -> Assessment:
+        """The checker's :class:`Assessment` of one line written for ``text``."""
         return self.assess_batch([offsets], [text])[0]
 
-    def assess_batch(
-        self, lines: list[np.ndarray], texts: list[str]
-    ) -> list[tuple[float, str]]:
+    def assess_batch(self, lines: list[np.ndarray], texts: list[str]) -> list[Assessment]:
         """:meth:`assess` for many lines at once (one batched pass through the LSTMs)."""
         out = []
         alphabet = self.config.alphabet
         for log_probs, text in zip(self.log_probs_batch(lines), texts):
             labels = encode(fold(text, alphabet), alphabet)
             score = ctc_nll(fold_log_probs(log_probs, alphabet), labels) / max(1, len(labels))
-            out.append((score, greedy(log_probs, self.config.alphabet)))
+            margins = letter_margins(log_probs, text, alphabet)
+            weakest = int(np.argmin(margins)) if len(margins) else -1
+            margin = float(margins[weakest]) if weakest >= 0 else math.inf
+            if not math.isfinite(margin) and margin > 0:
+                weakest = -1
+            out.append(Assessment(score, greedy(log_probs, alphabet), margin, weakest))
         return out
 
-    def sends_back(self, score: float, reading: str, text: str) -> bool:
-        """Whether a line with this score and reading should be written again."""
+    def weak(self, judged: Assessment) -> bool:
+        """Whether a line's weakest letter reads too unsurely (``min_margin``; 0: never)."""
+        return self.config.min_margin > 0 and judged.margin < self.config.min_margin
+
+    def sends_back(self, judged: Assessment, text: str) -> bool:
+        """Whether a line the checker judged so should be written again."""
         if self.config.threshold <= 0:
             return False
-        wrong = misread(reading, text)
-        return score > self.config.threshold or wrong > self.config.max_misread
+        wrong = misread(judged.reading, text)
+        return (
+            judged.score > self.config.threshold
+            or wrong > self.config.max_misread
+            or self.weak(judged)
+        )

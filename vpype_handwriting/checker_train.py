@@ -86,6 +86,7 @@ class CheckerOptions:
     epochs: int = 20
     augment: float = 0.15
     quantile: float = 0.5  # of the validation lines' scores: the flagging threshold
+    min_margin: float = 1.0  # nats each letter of a sampled line must read surer by
     time_limit: float | None = None  # seconds
     seed: int = 0
     max_batches: int | None = None  # tests
@@ -294,6 +295,7 @@ class CheckerTrainer:
 
         scores, cer = line_scores(self.net, self.val_data)
         self.net.config.threshold = float(np.quantile(scores, self.opts.quantile))
+        self.net.config.min_margin = self.opts.min_margin
         out = Path(self.opts.out_dir)
         out.mkdir(parents=True, exist_ok=True)
         tensors = {k: v.detach().half().contiguous() for k, v in self.net.state_dict().items()}

@@ -36,6 +36,8 @@ class SampledLine:
     legibility: float | None = None  # the checker's CTC nats per character (lower: clearer)
     reading: str | None = None  # what the checker read
     misread: int = 0  # characters the checker's reading gets wrong (spaces aside)
+    margin: float | None = None  # how surely the checker reads its weakest letter (nats)
+    weak: bool = False  # that letter reads too unsurely (the checker's ``min_margin``)
     illegible: int = 0  # attempts the checker sent back (it did not read the text)
     sent_back: bool = False  # the checker sent this attempt back
     broken: int = 0  # attempts that failed :func:`check_line` (stuck, runaway, scribble)

@@ -330,13 +330,13 @@ def _assemble(
     return out
 
 
-def _rank(line: SampledLine) -> tuple[bool, bool, int, float]:
+def _rank(line: SampledLine) -> tuple[bool, bool, int, bool, float]:
     """Order of preference between attempts at one line: no failure, not sent back by the
-    checker, fewest characters the checker misread, then its score (lower reads more
-    clearly as the text): of attempts all sent back, one that reads ``8890`` as ``8S90``
-    beats a better-scored one missing a letter."""
+    checker, fewest characters the checker misread, no letter it reads too unsurely, then
+    its score (lower reads more clearly as the text): of attempts all sent back, one that
+    reads ``8890`` as ``8S90`` beats a better-scored one missing a letter."""
     score = line.legibility if line.legibility is not None else 0.0
-    return line.failure is not None, line.sent_back, line.misread, score
+    return line.failure is not None, line.sent_back, line.misread, line.weak, score
 
 
 def _judge(lines: list[SampledLine], checker: Checker | None) -> None:
@@ -346,10 +346,11 @@ def _judge(lines: list[SampledLine], checker: Checker | None) -> None:
     if checker is None or not todo:
         return
     judged = checker.assess_batch([ln.offsets for ln in todo], [ln.text for ln in todo])
-    for line, (score, reading) in zip(todo, judged):
-        line.legibility, line.reading = score, reading
-        line.misread = misread(reading, line.text)
-        line.sent_back = checker.sends_back(score, reading, line.text)
+    for line, seen in zip(todo, judged):
+        line.legibility, line.reading, line.margin = seen.score, seen.reading, seen.margin
+        line.misread = misread(seen.reading, line.text)
+        line.weak = checker.weak(seen)
+        line.sent_back = checker.sends_back(seen, line.text)
 
 
 def sample_lines(

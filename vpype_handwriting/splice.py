@@ -156,7 +156,7 @@ def read_digits(pools: Pools, checker: Checker) -> Pools:
         judged = checker.assess_batch(
             [points_to_offsets(u.points) for u in units], [kind] * len(units)
         )
-        right = [(score, k) for k, (score, reading) in enumerate(judged) if reading == kind]
+        right = [(seen.score, k) for k, seen in enumerate(judged) if seen.reading == kind]
         if not right:
             logger.warning("no digit %s the checker reads: the digits are not read", kind)
             return pools
@@ -170,7 +170,7 @@ def read_digits(pools: Pools, checker: Checker) -> Pools:
             lines = [_digits_line([before, u, after], u.height, gap) for u in units]
             text = context[0] + kind + context[1]
             judged = checker.assess_batch(lines, [text] * len(units))
-            good &= [reading == text for _, reading in judged]
+            good &= [seen.reading == text for seen in judged]
         kept[kind] = [u for u, g in zip(units, good) if g]
         logger.info(
             "digit %s: %d of %d cut digits read as themselves", kind, good.sum(), len(units)

@@ -44,6 +44,14 @@ from .tools import _fail, cli, data_option, require_torch, weights_option
     help="Flag sampled lines that read worse than this share of the real validation lines "
     "(a finished run only recalibrates).",
 )
+@click.option(
+    "--min-margin",
+    type=click.FloatRange(0.0),
+    default=1.0,
+    show_default=True,
+    help="Flag sampled lines with a letter the checker reads less than this many nats "
+    "surer than any other (0: never; a finished run only rewrites it).",
+)
 @click.option("--time-limit", type=float, default=None, help="Stop after N minutes.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -81,6 +89,7 @@ def train_checker(
     lr: float,
     lr_decay: float,
     quantile: float,
+    min_margin: float,
     time_limit: float | None,
     seed: int,
     mutate: float,
@@ -116,7 +125,7 @@ def train_checker(
             train_set = train_set.concat(more.subset(np.arange(len(more)) < extra_lines))
         opts = CheckerOptions(
             out_dir=out or folder, run_dir=run_dir, hidden=hidden, epochs=epochs, lr=lr,
-            lr_decay=lr_decay, quantile=quantile, seed=seed,
+            lr_decay=lr_decay, quantile=quantile, min_margin=min_margin, seed=seed,
             time_limit=None if time_limit is None else 60 * time_limit, mutate=mutate,
             swap=swap, init=init,
         )  # fmt: skip
