@@ -171,7 +171,7 @@ def align(log_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
         ways[2, 2:] = np.where(skip[2:], score[:-2], -np.inf)
         back[t] = ways.argmax(0)
         score = ways.max(0) + emit[t]
-    state = n - 1 if n == 1 or score[n - 1] >= score[n - 2] else n - 2
+    state = n - 1 if score[n - 1] >= score[n - 2] else n - 2
     path = np.empty(frames, dtype=np.int64)
     for t in range(frames - 1, -1, -1):
         path[t] = state
