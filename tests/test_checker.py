@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -362,6 +363,9 @@ def test_inspect_tells_what_the_checker_reads(
     assert result.exit_code == 0, result.output
     assert out.is_file() and "1 attempt(s), ok" in result.output
     assert "checker reads" in result.output  # 50 nats, 99 letters: read, never sent back
+    weakest = r"its weakest letter, '[tea]' \(character [123]\), reads -?\d"
+    assert re.search(weakest, result.output)
+    assert "min_margin" not in result.output  # no margin in this checker's config
 
 
 def test_a_line_is_sent_back_for_its_score_or_for_a_misread_letter() -> None:
