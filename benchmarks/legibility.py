@@ -157,7 +157,7 @@ def per_line(
 ) -> None:
     """Each line: the reader's reading and edit distance, the checker's score and reading,
     the attempts (a TSV, and the lines the reader got wrong printed)."""
-    from vpype_handwriting.checker import edit_distance
+    from vpype_handwriting.checker import Assessment, edit_distance
 
     read = read_lines(args.reader, svg)
     if len(read) != len(sentences):
@@ -171,7 +171,9 @@ def per_line(
         line = sampled.get(text)
         errors = edit_distance(" ".join(reading.split()), " ".join(text.split()))
         seen = None
-        if checker is not None and line is not None:  # the kept attempt, or --no-check's one
+        if line is not None and line.legibility is not None:  # judged while it was written
+            seen = Assessment(line.legibility, line.reading or "", line.margin, line.weakest)
+        elif checker is not None and line is not None:  # --no-check
             seen = checker.assess(line.offsets, line.text)
         weakest = (
             ""

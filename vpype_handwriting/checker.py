@@ -197,7 +197,7 @@ def letter_margins(log_probs: np.ndarray, text: str, alphabet: str) -> np.ndarra
         if not char.isalnum():
             continue
         frames = np.flatnonzero(path == k)
-        if len(frames) == 0:  # CTC emits every label at least once: cannot happen
+        if len(frames) == 0:  # no CTC path at all: too few frames for the text
             out[i] = -np.inf
             continue
         rivals = log_probs[frames].copy()
@@ -353,10 +353,9 @@ class Checker:
             labels = encode(fold(text, alphabet), alphabet)
             score = ctc_nll(fold_log_probs(log_probs, alphabet), labels) / max(1, len(labels))
             margins = letter_margins(log_probs, text, alphabet)
-            weakest = int(np.argmin(margins)) if len(margins) else -1
+            judged = margins < math.inf  # letters and digits
+            weakest = int(np.argmin(margins)) if judged.any() else -1
             margin = float(margins[weakest]) if weakest >= 0 else math.inf
-            if not math.isfinite(margin) and margin > 0:
-                weakest = -1
             out.append(Assessment(score, greedy(log_probs, alphabet), margin, weakest))
         return out
 

@@ -37,6 +37,7 @@ class SampledLine:
     reading: str | None = None  # what the checker read
     misread: int = 0  # characters the checker's reading gets wrong (spaces aside)
     margin: float | None = None  # how surely the checker reads its weakest letter (nats)
+    weakest: int = -1  # that letter's index in the text (-1: none judged)
     weak: bool = False  # that letter reads too unsurely (the checker's ``min_margin``)
     illegible: int = 0  # attempts the checker sent back (it did not read the text)
     sent_back: bool = False  # the checker sent this attempt back

@@ -347,7 +347,8 @@ def _judge(lines: list[SampledLine], checker: Checker | None) -> None:
         return
     judged = checker.assess_batch([ln.offsets for ln in todo], [ln.text for ln in todo])
     for line, seen in zip(todo, judged):
-        line.legibility, line.reading, line.margin = seen.score, seen.reading, seen.margin
+        line.legibility, line.reading = seen.score, seen.reading
+        line.margin, line.weakest = seen.margin, seen.weakest
         line.misread = misread(seen.reading, line.text)
         line.weak = checker.weak(seen)
         line.sent_back = checker.sends_back(seen, line.text)

@@ -306,14 +306,11 @@ def inspect(
     click.echo(f"{len(line.offsets)} points, {line.attempts} attempt(s), {state}; wrote {out}")
     if line.legibility is not None:
         click.echo(f"checker reads {line.reading!r} ({line.legibility:.3f} nats/character)")
-        checker = writer.sample.checker
-        seen = None if checker is None else checker.assess(line.offsets, line.text)
-        if checker is not None and seen is not None and seen.weakest >= 0:
-            letter = line.text[seen.weakest]
+        if line.weakest >= 0:
             click.echo(
-                f"its weakest letter, {letter!r} (character {seen.weakest + 1}), reads "
-                f"{seen.margin:.2f} nats surer than any other"
-                + (" (below the checker's min_margin)" if checker.weak(seen) else "")
+                f"its weakest letter, {line.text[line.weakest]!r} (character "
+                f"{line.weakest + 1}), reads {line.margin:.2f} nats surer than any other"
+                + (" (below the checker's min_margin)" if line.weak else "")
             )
 
 
