@@ -107,7 +107,7 @@ def test_training_resumes_exactly_and_exports_a_calibrated_checker(tmp_path: Pat
     loaded = ck.Checker.load(tmp_path / "a" / "out")
     meta = json.loads((tmp_path / "a" / "out" / ck.CHECKER_CONFIG).read_text())
     assert meta["epochs"] == 2 and loaded.config.threshold > 0
-    assert loaded.config.min_margin == 1.0  # the option's default, written with the config
+    assert loaded.config.min_margin == 3.0  # the option's default, written with the config
     val = straight.val_data
     judged = loaded.assess_batch([val.line(i) for i in range(len(val))], val.texts)
     scores = [seen.score for seen in judged]

@@ -429,6 +429,22 @@ def test_a_letter_read_too_unsurely_sends_a_line_back_and_ranks_it_below_the_oth
     assert (xx.attempts, xx.illegible, xx.legibility, xx.weak) == (3, 3, 3.0, False)
 
 
+def test_of_attempts_all_with_a_letter_read_too_unsurely_the_surest_one_is_kept(
+    backend, monkeypatch
+) -> None:
+    from vpype_handwriting import sampling
+
+    monkeypatch.setattr(sampling, "check_line", lambda *a: None)
+    # every attempt has a letter under the margin: the best score has the weakest letter
+    checker = ScriptedChecker(
+        {"ab": [(0.1, "ab", 0.05), (3.0, "ab", 0.4), (2.0, "ab", 0.2)]}, min_margin=0.5
+    )
+    opts = SampleOptions(seed=0, retries=2, checker=checker)
+    (line,) = sample_lines(backend(tiny_model()), ["ab"], opts)
+    assert (line.attempts, line.illegible, line.legibility, line.margin) == (3, 3, 3.0, 0.4)
+    assert line.weak and line.sent_back
+
+
 def test_with_candidates_each_line_is_written_that_often_at_once_and_the_best_kept(
     backend, monkeypatch
 ) -> None:

@@ -86,7 +86,7 @@ class CheckerOptions:
     epochs: int = 20
     augment: float = 0.15
     quantile: float = 0.5  # of the validation lines' scores: the flagging threshold
-    min_margin: float = 1.0  # nats each letter of a sampled line must read surer by
+    min_margin: float = 3.0  # nats each letter of a sampled line must read surer by
     time_limit: float | None = None  # seconds
     seed: int = 0
     max_batches: int | None = None  # tests

@@ -330,13 +330,15 @@ def _assemble(
     return out
 
 
-def _rank(line: SampledLine) -> tuple[bool, bool, int, bool, float]:
+def _rank(line: SampledLine) -> tuple[bool, bool, int, bool, float, float]:
     """Order of preference between attempts at one line: no failure, not sent back by the
-    checker, fewest characters the checker misread, no letter it reads too unsurely, then
-    its score (lower reads more clearly as the text): of attempts all sent back, one that
-    reads ``8890`` as ``8S90`` beats a better-scored one missing a letter."""
+    checker, fewest characters the checker misread, no letter it reads too unsurely (and
+    of those that have one, the surest such letter), then its score (lower reads more
+    clearly as the text): of attempts all sent back, one that reads ``8890`` as ``8S90``
+    beats a better-scored one missing a letter."""
     score = line.legibility if line.legibility is not None else 0.0
-    return line.failure is not None, line.sent_back, line.misread, line.weak, score
+    unsure = -line.margin if line.weak and line.margin is not None else 0.0
+    return line.failure is not None, line.sent_back, line.misread, line.weak, unsure, score
 
 
 def _judge(lines: list[SampledLine], checker: Checker | None) -> None:

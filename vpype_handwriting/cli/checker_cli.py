@@ -47,7 +47,7 @@ from .tools import _fail, cli, data_option, require_torch, weights_option
 @click.option(
     "--min-margin",
     type=click.FloatRange(0.0),
-    default=1.0,
+    default=3.0,
     show_default=True,
     help="Flag sampled lines with a letter the checker reads less than this many nats "
     "surer than any other (0: never; a finished run only rewrites it).",
