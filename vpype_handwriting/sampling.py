@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import time
 from collections import deque
@@ -330,15 +331,15 @@ def _assemble(
     return out
 
 
-def _rank(line: SampledLine) -> tuple[bool, bool, int, bool, float, float]:
+def _rank(line: SampledLine) -> tuple[bool, bool, int, float, float]:
     """Order of preference between attempts at one line: no failure, not sent back by the
     checker, fewest characters the checker misread, no letter it reads too unsurely (and
     of those that have one, the surest such letter), then its score (lower reads more
     clearly as the text): of attempts all sent back, one that reads ``8890`` as ``8S90``
     beats a better-scored one missing a letter."""
     score = line.legibility if line.legibility is not None else 0.0
-    unsure = -line.margin if line.weak and line.margin is not None else 0.0
-    return line.failure is not None, line.sent_back, line.misread, line.weak, unsure, score
+    unsure = -line.margin if line.weak and line.margin is not None else -math.inf
+    return line.failure is not None, line.sent_back, line.misread, unsure, score
 
 
 def _judge(lines: list[SampledLine], checker: Checker | None) -> None:
