@@ -45,22 +45,8 @@ def line_paths(svg: Path, count: int) -> list[list[np.ndarray]]:
     return [[p for p, k in zip(paths, label) if k == i] for i in range(count)]
 
 
-def draw(paths: list[np.ndarray], width: int, height: int, scale: float):
-    from PIL import Image, ImageDraw
-
-    ink = np.concatenate(paths)
-    x0, y0 = ink.real.min(), ink.imag.min()
-    s = min(scale, (height - 10) / max(1e-6, ink.imag.max() - y0))
-    image = Image.new("L", (width, height), 255)
-    pen = ImageDraw.Draw(image)
-    for p in paths:
-        xy = [((z.real - x0) * s + 5, (z.imag - y0) * s + 5) for z in p]
-        pen.line(xy, fill=0, width=2) if len(xy) > 1 else pen.point(xy, fill=0)
-    return image
-
-
 def sheets(args: argparse.Namespace) -> None:
-    from PIL import Image, ImageDraw
+    from vpype_handwriting.render import render_png
 
     rng = random.Random(args.shuffle_seed)
     pairs, lines = [], {}
@@ -75,23 +61,23 @@ def sheets(args: argparse.Namespace) -> None:
     key = {"A": str(args.run_a), "B": str(args.run_b), "pairs": pairs}
     (args.out / "KEY.json").write_text(json.dumps(key))
     for start in range(0, len(pairs), args.per_sheet):
-        tiles = []
+        ink, labels, top = [], [], 0.0
         for n, pair in enumerate(pairs[start : start + args.per_sheet], start):
             order = (args.run_a, args.run_b)
             if pair["top"] == "B":
                 order = order[::-1]
             for pos, run in zip(("top", "bot"), order):
-                paths = lines[run, pair["seed"]][pair["line"]]
-                tiles.append((f"{n} {pos}", draw(paths, args.width, args.height, args.scale)))
-        sheet = Image.new("L", (args.width + 70, len(tiles) * (args.height + 4)), 255)
-        pen, y = ImageDraw.Draw(sheet), 0
-        for label, tile in tiles:
-            sheet.paste(tile, (70, y))
-            pen.text((2, y + args.height // 2), label, fill=0)
-            y += args.height + 4
-            if label.endswith("bot"):
-                pen.line((0, y - 2, sheet.width, y - 2), fill=0, width=2)
-        sheet.save(args.out / f"sheet-{start // args.per_sheet}.png")
+                paths = [np.c_[p.real, p.imag] for p in lines[run, pair["seed"]][pair["line"]]]
+                low = np.vstack(paths).min(axis=0)
+                ink += [p - low + (0.0, top) for p in paths]
+                labels.append((-args.margin, top + args.row / 3, f"{n} {pos}"))
+                top += args.row
+            ink.append(
+                np.array(
+                    [[-args.margin, top - args.row / 4], [args.width, top - args.row / 4]]
+                )
+            )
+        render_png(ink, args.out / f"sheet-{start // args.per_sheet}.png", labels=labels)
     print(f"{len(pairs)} lines differ; sheets in {args.out}, key in {args.out / 'KEY.json'}")
 
 
@@ -119,9 +105,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("blind-pairs"))
     parser.add_argument("--per-sheet", type=int, default=10)
     parser.add_argument("--shuffle-seed", type=int, default=7)
-    parser.add_argument("--width", type=int, default=1500)
-    parser.add_argument("--height", type=int, default=115)
-    parser.add_argument("--scale", type=float, default=1.9, help="pixels per SVG pixel")
+    parser.add_argument("--row", type=float, default=60.0, help="row height, SVG pixels")
+    parser.add_argument("--width", type=float, default=800.0, help="rule length, SVG pixels")
+    parser.add_argument("--margin", type=float, default=60.0, help="label room, SVG pixels")
     parser.add_argument("--unblind", type=Path, help="a folder of sheets: count the notes")
     parser.add_argument("--top", type=ints, default=[], help="pairs whose top line is flawed")
     parser.add_argument("--bot", type=ints, default=[], help="pairs whose lower one is")

@@ -22,9 +22,14 @@ def _pyplot():
 
 
 def render_png(
-    polylines: Sequence[np.ndarray], path: Path, width_px: int = 1600, line_width: float = 1.0
+    polylines: Sequence[np.ndarray],
+    path: Path,
+    width_px: int = 1600,
+    line_width: float = 1.0,
+    labels: Sequence[tuple[float, float, str]] = (),
 ) -> None:
-    """Draw polylines (y down, any units) on white, cropped to the ink, as a PNG."""
+    """Draw polylines (y down, any units) on white, cropped to the ink, as a PNG, with
+    ``labels`` (x, y, text) written at those points of the drawing."""
     plt = _pyplot()
     pts = np.vstack(polylines)
     (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
@@ -34,6 +39,8 @@ def render_png(
     ax = fig.add_axes((0, 0, 1, 1))
     for line in polylines:
         ax.plot(line[:, 0], line[:, 1], "k-", lw=line_width, solid_capstyle="round")
+    for x, y, text in labels:
+        ax.text(x, y, text, fontsize=8, va="center")
     ax.set_xlim(x0 - pad, x1 + pad)
     ax.set_ylim(y1 + pad, y0 - pad)
     ax.set_aspect("equal")
