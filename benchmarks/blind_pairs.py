@@ -21,28 +21,12 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
+from legibility import load_ink  # beside this script
 
 
 def rows(run: Path, seed: int) -> list[dict]:
     with open(run / f"legibility-{seed}-lines.tsv") as fh:
         return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
-
-
-def line_paths(svg: Path, count: int) -> list[list[np.ndarray]]:
-    """The SVG's paths grouped into its ``count`` text lines by their heights (1-D k-means
-    from evenly spaced centres: the benchmark's lines are far apart)."""
-    import vpype as vp
-
-    lc, _, _ = vp.read_svg(str(svg), quantization=0.5)
-    paths = [np.asarray(p) for p in lc]
-    ys = np.array([p.imag.mean() for p in paths])
-    centres = np.linspace(np.percentile(ys, 1), np.percentile(ys, 99), count)
-    for _ in range(30):
-        label = np.abs(ys[:, None] - centres[None]).argmin(1)
-        centres = np.array(
-            [ys[label == k].mean() if (label == k).any() else centres[k] for k in range(count)]
-        )
-    return [[p for p, k in zip(paths, label) if k == i] for i in range(count)]
 
 
 def sheets(args: argparse.Namespace) -> None:
@@ -53,7 +37,7 @@ def sheets(args: argparse.Namespace) -> None:
     for seed in args.seeds:
         a, b = rows(args.run_a, seed), rows(args.run_b, seed)
         for run in (args.run_a, args.run_b):
-            lines[run, seed] = line_paths(run / f"legibility-{seed}.svg", len(a))
+            lines[run, seed] = load_ink(run / f"legibility-{seed}-lines.npz")
         for i, (x, y) in enumerate(zip(a, b)):
             if (x["checker_score"], x["attempts"]) != (y["checker_score"], y["attempts"]):
                 pairs.append({"seed": seed, "line": i, "top": rng.choice("AB")})
@@ -67,7 +51,7 @@ def sheets(args: argparse.Namespace) -> None:
             if pair["top"] == "B":
                 order = order[::-1]
             for pos, run in zip(("top", "bot"), order):
-                paths = [np.c_[p.real, p.imag] for p in lines[run, pair["seed"]][pair["line"]]]
+                paths = lines[run, pair["seed"]][pair["line"]]
                 low = np.vstack(paths).min(axis=0)
                 ink += [p - low + (0.0, top) for p in paths]
                 labels.append((-args.margin, top + args.row / 3, f"{n} {pos}"))

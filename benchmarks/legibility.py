@@ -7,8 +7,8 @@ prints the character error rate, how often the sampler's own failed-line detecti
 or runaway attention, scribbles) and the legibility checker sent a line back, the lines
 still failing after the retries, and the seconds taken. ``--no-check`` writes without the
 checker (the same seeds give the same first attempts, so the two runs compare line by line);
-``--per-line`` adds a table of each line: the reader's reading and error, the checker's
-score and reading, the attempts.
+``--per-line`` adds a table of each line (the reader's reading and error, the checker's
+score and reading, the attempts) and each line's ink (``-lines.npz``, for ``blind_pairs.py``).
 
     python benchmarks/legibility.py [--out DIR] [--bias 0.75] [--seeds 1,2,3] [--style 3]
                                     [--weights DIR] [--no-check] [--per-line]
@@ -76,6 +76,7 @@ def write_and_read(args: argparse.Namespace, sentences: list[str], seed: int) ->
         print(proc.stdout[-2000:], proc.stderr[-2000:], file=sys.stderr)
     if args.per_line:
         per_line(args, svg, sentences, sampled, args.out / f"{stem}-lines.tsv")
+        save_ink(lines, args.out / f"{stem}-lines.npz")
     return {
         "cer": float(found[-1]) if found else float("nan"),
         "resampled": writer.resampled,
@@ -86,6 +87,31 @@ def write_and_read(args: argparse.Namespace, sentences: list[str], seed: int) ->
         "bias": sample.bias,
         "svg": svg,
     }
+
+
+def save_ink(lines: list, out: Path) -> None:
+    """Each written line's polylines as placed, without pickle: ``points`` (all of them, in
+    order), ``path_ends`` (where each polyline ends in ``points``) and ``line_ends`` (where
+    each line's polylines end in ``path_ends``); :func:`load_ink` reads it back."""
+    import numpy as np
+
+    paths = [p for ln in lines for p in ln.polylines]
+    np.savez(
+        out,
+        points=np.concatenate(paths) if paths else np.zeros((0, 2)),
+        path_ends=np.cumsum([len(p) for p in paths], dtype=np.int64),
+        line_ends=np.cumsum([len(ln.polylines) for ln in lines], dtype=np.int64),
+    )
+
+
+def load_ink(path: Path) -> list[list]:
+    """The polylines of each line saved by :func:`save_ink`."""
+    import numpy as np
+
+    with np.load(path) as f:
+        paths = np.split(f["points"], f["path_ends"][:-1])
+        starts = np.r_[0, f["line_ends"][:-1]]
+        return [paths[a:b] for a, b in zip(starts, f["line_ends"])]
 
 
 def read_lines(reader: Path, svg: Path) -> list[str]:
