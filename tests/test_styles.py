@@ -145,3 +145,28 @@ def test_handwrite_with_a_style_keeps_batching(tmp_path: Path, tiny_weights: Pat
         f"handwrite --weights '{tiny_weights}' --seed 1 --style mine 'one line\\nand another'"
     )
     assert len(doc.layers[1]) > 0
+
+
+def test_specimen_rows_that_wrap_push_the_next_rows_down(
+    tmp_path: Path, tiny_weights: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vpype_handwriting.specimen import specimen_sheet
+    from vpype_handwriting.writer import Handwriter
+
+    rows: list[list[float]] = []
+    write = Handwriter.write
+
+    def spy(self, text, layout):
+        lines = write(self, text, layout)
+        rows.append([line.baseline for line in lines])
+        return lines
+
+    monkeypatch.setattr(Handwriter, "write", spy)
+    text = "the quick brown fox jumps over the lazy dog " * 3  # wraps in every row
+    out = tmp_path / "specimen.svg"
+    specimen_sheet(out, text.strip(), tiny_weights, bias=1.5, seed=1)
+    assert out.exists()
+    assert len(rows) == 1 + len(styles.list_styles())
+    assert all(len(r) >= 2 for r in rows)
+    for above, below in zip(rows, rows[1:]):
+        assert min(below) > max(above)  # each row starts below the last line of the one above

@@ -12,25 +12,30 @@ from .styles import list_styles
 from .writer import Handwriter
 
 SIZE = 2.5 * 96 / 25.4  # 2.5 mm x-height, in CSS pixels
+ROW_GAP = 1.6  # from a row's last baseline to the next row's first, in line pitches
 
 
 def specimen_sheet(
     out: Path, text: str, weights: Path | None, bias: float, seed: int
 ) -> list[np.ndarray]:
-    """Write ``text`` once per style (plus the model's own hand) and save SVG or PNG."""
+    """Write ``text`` once per style (plus the model's own hand) and save SVG or PNG.
+
+    A row that wraps (a text longer than the model writes in one line) pushes the rows
+    after it down, so no two rows overlap."""
     polylines: list[np.ndarray] = []
     rows = [None] + [s.name for s in list_styles()]
     base = Handwriter.load(weights, "cpu")
-    for k, name in enumerate(rows):
+    y = 0.0
+    for name in rows:
         writer = Handwriter(base.model, SampleOptions(bias=bias, seed=seed))
         if name is not None:
             from .styles import load_style
 
             writer.sample.prime = load_style(name, writer.alphabet)
         label = "model" if name is None else f"style {name}"
-        y = k * PITCH * SIZE * 1.6
         lines = writer.write(f"{label}: {text}", LayoutOptions(size=SIZE, position=(0.0, y)))
         polylines += [p for line in lines for p in line.polylines]
+        y = max((line.baseline for line in lines), default=y) + ROW_GAP * PITCH * SIZE
     if out.suffix.lower() == ".png":
         from .render import render_png
 
