@@ -8,6 +8,7 @@ reads right (time spent for nothing), and the first attempts' numbers the reader
 so that two checkers, or two synthesis weights, compare on the same lines.
 
     python benchmarks/checker_recall.py [--weights DIR] [--checkers DIR ...] [--seeds 11,12,13]
+                                        [--style 10]
                                         [--sentences benchmarks/digits.txt ...] [--show]
 """
 
@@ -33,7 +34,7 @@ def sample_and_read(args: argparse.Namespace, texts: list[str]) -> list[tuple]:
     for seed in args.seeds:
         sample = SampleOptions(seed=seed)
         writer = Handwriter.load(args.weights, "cpu", check=False, sample=sample)
-        writer.sample.prime = load_style(defaults.STYLE, writer.alphabet)
+        writer.sample.prime = load_style(args.style or defaults.STYLE, writer.alphabet)
         lines = writer.sample_texts(texts)
         read = read_written(args.reader, lines, f"seed {seed}")
         rows += [(ln.offsets, ln.text, r) for ln, r in zip(lines, read) if r is not None]
@@ -56,6 +57,7 @@ def main() -> None:
         default=[here / "digits.txt", here / "fives.txt"],
     )  # fmt: skip
     parser.add_argument("--seeds", default="11,12,13")
+    parser.add_argument("--style", default=None, help="default: the command's; or none")
     parser.add_argument("--reader", type=Path, default=READER)
     parser.add_argument("--show", action="store_true", help="list the wrong lines passed")
     args = parser.parse_args()

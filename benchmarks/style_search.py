@@ -12,10 +12,12 @@ would send back (a hand the net cannot hold, as style 7's).
     python benchmarks/style_search.py [--weights DIR] [--candidates 40] [--seeds 1,2]
     python benchmarks/style_search.py --styles 1,8,mine --seeds 3,4,5,6   # named only
     python benchmarks/style_search.py --with-chars HEM --baseline 9 --candidates 20
+    python benchmarks/style_search.py --with-chars I --probes late_bars.txt --sentences 0
 
 ``--with-chars`` keeps the validation lines that hold at least one of those characters
 (a writer whose capitals the net then sees); ``--baseline`` names the styles scored beside
-them (default: every built-in).
+them (default: every built-in); ``--probes`` swaps the probe files (e.g. ``late_bars.txt``,
+whose ``It`` and ``Italy`` a hand may write like ``H``).
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ HERE = Path(__file__).resolve().parent
 PROBES = ("capitals.txt", "x_words.txt", "digits.txt", "fives.txt")
 
 
-def probe_texts(sentences: int) -> list[str]:
-    texts = [t for f in PROBES for t in (HERE / f).read_text().splitlines() if t.strip()]
+def probe_texts(sentences: int, probes: tuple[str, ...] = PROBES) -> list[str]:
+    texts = [t for f in probes for t in (HERE / f).read_text().splitlines() if t.strip()]
     main = [t for t in (HERE / "sentences.txt").read_text().splitlines() if t.strip()]
     return texts + main[:sentences]
 
@@ -57,7 +59,7 @@ def candidates(args: argparse.Namespace, alphabet: str) -> list[tuple[str, str, 
     _, val = iamondb.Dataset.load(args.data or iamondb.default_cache()).split()
     rng = np.random.default_rng(args.pick_seed)
     seen = {s.source.split()[-1] for s in builtin}  # their forms: no near-copies
-    picked = []
+    picked: list[SimpleNamespace] = []
     for i in rng.permutation(len(val)):
         text = val.texts[i]
         if len(picked) >= 3 * args.candidates or val.forms[i] in seen:
@@ -100,6 +102,7 @@ def main() -> None:
     parser.add_argument("--baseline", default=None, help="styles beside them (default: all)")
     parser.add_argument("--seeds", default="1,2")
     parser.add_argument("--sentences", type=int, default=12, help="of sentences.txt")
+    parser.add_argument("--probes", default=",".join(PROBES), help="files beside this script")
     parser.add_argument("--reader", type=Path, default=READER)
     args = parser.parse_args()
     args.seeds = [int(s) for s in args.seeds.split(",")]
@@ -110,7 +113,7 @@ def main() -> None:
     from vpype_handwriting.writer import Handwriter
 
     writer = Handwriter.load(args.weights, "cpu", check=False, sample=SampleOptions())
-    texts = probe_texts(args.sentences)
+    texts = probe_texts(args.sentences, tuple(args.probes.split(",")))
     rows = []
     for name, text, offsets in candidates(args, writer.alphabet):
         start = time.perf_counter()
