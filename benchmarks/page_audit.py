@@ -7,7 +7,8 @@ letter's. A word read differently is not always written wrong (the reader errs t
 one character in twenty on human lines), but a dropped, doubled or scribbled letter shows up
 here, so these are the words to look at in the renders (``--png``).
 
-    python benchmarks/page_audit.py [--seeds 1,2,3,4,5] [--weights DIR] [--out page-audit]
+    python benchmarks/page_audit.py [--seeds 1,2,3,4,5] [--weights DIR] [--style 1]
+                                    [--out page-audit]
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def main() -> None:
     parser.add_argument("--letter", type=Path, default=HERE / "letter.txt")
     parser.add_argument("--wrap", default="17cm")
     parser.add_argument("--weights", type=Path, help="weights folder (default: the shipped)")
+    parser.add_argument("--style", default=None, help="default: the command's")
     parser.add_argument("--reader", type=Path, default=READER)
     parser.add_argument("--out", type=Path, default=Path("page-audit"))
     parser.add_argument("--png", action="store_true", help="also render each page to PNG")
@@ -48,7 +50,7 @@ def main() -> None:
     total = 0
     for seed in (int(s) for s in args.seeds.split(",")):
         svg = args.out / f"page-{seed}.svg"
-        write_page(seed, args.wrap, args.letter, svg, args.weights)
+        write_page(seed, args.wrap, args.letter, svg, args.weights, args.style)
         reading = " ".join(read_lines(args.reader, svg)).split()
         diffs = word_diffs(expected, reading)
         total += len(diffs)

@@ -18,12 +18,19 @@ HERE = Path(__file__).resolve().parent
 
 
 def write_page(
-    seed: int, wrap: str, letter: Path, svg: Path, weights: Path | None = None
+    seed: int,
+    wrap: str,
+    letter: Path,
+    svg: Path,
+    weights: Path | None = None,
+    style: str | None = None,
 ) -> None:
     """``vpype -s SEED handwrite --wrap WRAP --file LETTER layout a4 write SVG``."""
     opts = ["-s", str(seed), "handwrite", "--wrap", wrap, "--file", str(letter)]
     if weights is not None:
         opts += ["--weights", str(weights)]
+    if style is not None:
+        opts += ["--style", style]
     opts += ["layout", "a4", "write", str(svg)]
     code = f"from vpype_cli.cli import cli; cli({opts!r})"
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -63,11 +70,12 @@ def main() -> None:
     parser.add_argument("--wrap", default="17cm")
     parser.add_argument("--letter", type=Path, default=HERE / "letter.txt")
     parser.add_argument("--width", type=int, default=1100, help="pixels")
+    parser.add_argument("--style", default=None, help="default: the command's")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
         svg = Path(tmp) / "page.svg"
-        write_page(args.seed, args.wrap, args.letter, svg)
+        write_page(args.seed, args.wrap, args.letter, svg, style=args.style)
         w, h, x0, y0, x1, y1 = draw_page(svg, args.out, args.width)
     print(
         f"wrote {args.out}: ink {x0 / 37.8:.1f}-{x1 / 37.8:.1f} cm across, "
