@@ -2,11 +2,10 @@
 
 When the model writes ``It`` so that it looks like ``H``, is that its own flaw or its
 teachers' habit? This picks IAM-OnDB lines whose transcription starts with ``--word``
-(``It``, ``He``, ``Have``, ...), has the model write the same texts (first attempts at
-the default settings, checker as ``handwrite`` uses it unless ``--no-check``), crops the
-first two words of every line the same way for both (the line cut by their share of its
-characters), and draws
-the crops, each scaled to the same height, in an order drawn at random and saved to
+(``It``, ``He``, ``Have``, ...), has the model write the same texts as ``handwrite`` would
+(the checker and its retries on unless ``--no-check``), cuts the first two words of every
+line the same way for both (the line cut by their share of its characters) and draws the
+crops, each scaled to the same height, in an order drawn at random and saved to
 ``KEY.json``. Note the numbers of the flawed crops, then ``--unblind`` counts them by
 writer: human or model.
 
@@ -40,7 +39,7 @@ def opening(polylines: list[np.ndarray], text: str, words: int = 2) -> list[np.n
     return out
 
 
-def human_lines(word: str, n: int, rng: random.Random):
+def human_lines(word: str, n: int, rng: random.Random) -> list[tuple[str, list[np.ndarray]]]:
     """(text, polylines) of ``n`` IAM-OnDB lines starting with ``word``, from different
     forms where there are enough."""
     from vpype_handwriting import iamondb
@@ -79,27 +78,26 @@ def sheets(args: argparse.Namespace) -> None:
     texts = [text for text, _ in human if set(text) <= set(writer.alphabet)]
     model = [(ln.text, offsets_to_polylines(ln.offsets)) for ln in writer.sample_texts(texts)]
     crops = [
-        {"by": by, "text": text, "ink": opening(polys, text)}
+        (by, text, opening(polys, text))
         for by, lines in (("human", human), ("model", model))
         for text, polys in lines
     ]
     rng.shuffle(crops)
     args.out.mkdir(parents=True, exist_ok=True)
     key = {"word": args.word, "style": style, "seed": args.seed, "check": args.check}
-    key["crops"] = [{"by": c["by"], "text": c["text"]} for c in crops]
+    key["crops"] = [{"by": by, "text": text} for by, text, _ in crops]
     (args.out / "KEY.json").write_text(json.dumps(key, indent=1))
     per_row, cell = args.per_row, 100.0
     for start in range(0, len(crops), args.per_sheet):
         ink, labels = [], []
-        for n, crop in enumerate(crops[start : start + args.per_sheet], start):
+        for n, (_, _, crop) in enumerate(crops[start : start + args.per_sheet], start):
             k = n - start
             x0, y0 = (k % per_row) * 4.5 * cell, (k // per_row) * 1.4 * cell
-            pts = np.vstack(crop["ink"])
-            lo, hi = pts.min(axis=0), pts.max(axis=0)
-            scale = min(
-                0.8 * cell / max(hi[1] - lo[1], 1e-9), 4 * cell / max(hi[0] - lo[0], 1e-9)
-            )
-            ink += [(p - lo) * scale + [x0 + 0.25 * cell, y0] for p in crop["ink"]]
+            pts = np.vstack(crop)
+            lo = pts.min(axis=0)
+            width, height = np.maximum(pts.max(axis=0) - lo, 1e-9)
+            scale = min(0.8 * cell / height, 4 * cell / width)  # one height, none too wide
+            ink += [(p - lo) * scale + [x0 + 0.25 * cell, y0] for p in crop]
             labels.append((x0, y0 + 0.4 * cell, str(n)))
         render_png(ink, args.out / f"sheet-{start // args.per_sheet}.png", labels=labels)
     print(f"{len(crops)} crops ({len(human)} human, {len(model)} model) in {args.out}")
@@ -108,6 +106,9 @@ def sheets(args: argparse.Namespace) -> None:
 def unblind(args: argparse.Namespace) -> None:
     key = json.loads((args.unblind / "KEY.json").read_text())
     crops = key["crops"]
+    unknown = sorted(set(args.flawed) - set(range(len(crops))))
+    if unknown:
+        raise SystemExit(f"no crop numbered {unknown} (0-{len(crops) - 1})")
     for by in ("human", "model"):
         mine = [i for i, c in enumerate(crops) if c["by"] == by]
         flawed = [i for i in mine if i in args.flawed]
@@ -133,7 +134,10 @@ def main() -> None:
     parser.add_argument("--unblind", type=Path, help="a folder of sheets: count the notes")
     parser.add_argument("--flawed", type=ints, default=[], help="crops noted as flawed")
     args = parser.parse_args()
-    unblind(args) if args.unblind else sheets(args)
+    if args.unblind:
+        unblind(args)
+    else:
+        sheets(args)
 
 
 if __name__ == "__main__":
