@@ -10,7 +10,7 @@ window step by step (inputs projected once, ``unbind`` instead of indexing), lay
 figure that counts, since absolute times drift on shared machines.
 
     python benchmarks/train_throughput.py [--batch 32] [--points 330] [--repeats 3]
-                                          [--no-compile]
+                                          [--no-compile] [--hidden 400]
 """
 
 from __future__ import annotations
@@ -96,8 +96,11 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=330)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-compile", action="store_true", help="skip the compiled row")
+    parser.add_argument("--hidden", type=int, help="LSTM width (default: the shipped one's)")
     args = parser.parse_args()
     doc = json.loads((Path(shipped_weights()) / "model.json").read_text())
+    if args.hidden:
+        doc["config"]["hidden"] = args.hidden
     cfg = ModelConfig.from_dict(doc["config"])
     model = HandwritingModel(cfg).train()
     x, text = batch(cfg, args.batch, args.points)
