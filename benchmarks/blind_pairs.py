@@ -80,11 +80,15 @@ def unblind(args: argparse.Namespace) -> None:
         print(f"  {name} ({key[name]}): {flawed[name]}")
 
 
+def ints(text: str) -> list[int]:
+    """``3,8,17`` as a list of numbers (an argparse type)."""
+    return [int(x) for x in text.split(",") if x]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_a", type=Path, nargs="?")
     parser.add_argument("run_b", type=Path, nargs="?")
-    ints = lambda v: [int(x) for x in v.split(",") if x]  # noqa: E731
     parser.add_argument("--seeds", type=ints, default=[1, 2, 3])
     parser.add_argument("--out", type=Path, default=Path("blind-pairs"))
     parser.add_argument("--per-sheet", type=int, default=10)

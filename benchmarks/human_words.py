@@ -21,6 +21,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+from blind_pairs import ints  # beside this script
 
 
 def opening(polylines: list[np.ndarray], text: str, words: int = 2) -> list[np.ndarray]:
@@ -48,12 +49,11 @@ def human_lines(word: str, n: int, rng: random.Random) -> list[tuple[str, list[n
     data = iamondb.Dataset.load(iamondb.default_cache())
     hits = [i for i, t in enumerate(data.texts) if t.split(" ")[0] == word and " " in t]
     rng.shuffle(hits)
-    firsts, seen = [], set()
+    first_of_form: dict[str, int] = {}
     for i in hits:
-        if data.forms[i] not in seen:
-            seen.add(data.forms[i])
-            firsts.append(i)
-    picked = (firsts + [i for i in hits if i not in set(firsts)])[:n]
+        first_of_form.setdefault(data.forms[i], i)
+    firsts = set(first_of_form.values())
+    picked = (list(first_of_form.values()) + [i for i in hits if i not in firsts])[:n]
     return [(data.texts[i], offsets_to_polylines(data.line(i))) for i in picked]
 
 
@@ -116,9 +116,6 @@ def unblind(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    def ints(text: str) -> list[int]:
-        return [int(s) for s in text.split(",") if s]
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--word", default="It")
     parser.add_argument("--n", type=int, default=30, help="IAM-OnDB lines (and model lines)")
