@@ -52,3 +52,52 @@ def test_check_either_fails_cleanly_or_returns_writable_text(text: str) -> None:
         return
     assert out.strip()
     assert all(c in ALPHABET or c == "\n" for c in out)
+
+
+def test_transliterations_are_listed_and_typography_is_not() -> None:
+    prepared = alpha.prepare("\u201cJos\u00e9\u201d eve@example.com Gro\u00df", ALPHABET)
+    assert prepared.text == '"Jose" eveatexample.com Gross'
+    assert [str(c) for c in prepared.changes] == [
+        '\u00e9\u2192e in "\u201cJos\u00e9\u201d"',
+        '@\u2192at in "eve@example.com"',
+        '\u00df\u2192ss in "Gro\u00df"',
+    ]
+
+
+def test_skipped_and_replaced_characters_are_listed_too() -> None:
+    assert [str(c) for c in alpha.prepare("a\u263ab", ALPHABET, "skip").changes] == [
+        '\u263a\u2192nothing in "a\u263ab"'
+    ]
+    assert [str(c) for c in alpha.prepare("a\u263ab", ALPHABET, "replace").changes] == [
+        '\u263a\u2192a space in "a\u263ab"'
+    ]
+
+
+def test_decomposed_accents_and_windows_newlines_are_the_same_text() -> None:
+    assert alpha.check("Jose\u0301\r\nok", ALPHABET) == "Jose\nok"
+    assert alpha.prepare("Jose\u0301", ALPHABET).changes == [
+        alpha.Change("\u00e9", "e", "Jos\u00e9")
+    ]
+
+
+def test_unknown_positions_are_those_of_the_text_as_given() -> None:
+    with pytest.raises(alpha.UnknownCharacterError, match="'\u263a' at 5"):
+        alpha.check("a\u2026b \u263a", ALPHABET)  # the ellipsis is written as three dots
+
+
+def test_a_replacement_the_alphabet_lacks_is_not_used() -> None:
+    with pytest.raises(alpha.UnknownCharacterError, match="'@' at 2"):
+        alpha.check("a@b", "ab")
+
+
+def test_too_long_a_text_is_refused() -> None:
+    from vpype_handwriting.limits import MAX_TEXT_CHARS
+
+    with pytest.raises(alpha.TextTooLongError, match="split it"):
+        alpha.check("a" * (MAX_TEXT_CHARS + 1), ALPHABET)
+
+
+def test_the_changes_fit_on_one_line() -> None:
+    changes = alpha.prepare(" ".join(f"x\u00e9{i}" for i in range(30)), ALPHABET).changes
+    line = alpha.describe(changes)
+    assert "\n" not in line and line.endswith(f"and {30 - alpha.LISTED_CHANGES} more")

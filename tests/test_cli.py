@@ -82,7 +82,7 @@ def test_file_and_stdin(tiny_weights: Path, tmp_path: Path) -> None:
         ("'snow \u2603 man'", "cannot write '\u2603' at 6"),
         ("'   '", "no text to write"),
         ("", "no text given"),
-        ("--size 0mm hi", "size must be positive"),
+        ("--size 0mm hi", "size must be a number from 0.1 mm"),
         ("--wrap 1mm hi", "too narrow"),
         ("--justify hi", "--justify needs --wrap"),
     ],

@@ -156,7 +156,7 @@ def test_justify_fills_all_but_the_last_line() -> None:
 
 
 def test_impossible_sizes_are_clear_errors() -> None:
-    with pytest.raises(LayoutError, match="size must be positive"):
+    with pytest.raises(ValueError, match="size must be a number from"):
         layout_text("hi", FakeSampler(), CALIB, LayoutOptions(size=0.0))
     with pytest.raises(LayoutError, match="too narrow"):
         layout_text("hi", FakeSampler(), CALIB, LayoutOptions(size=5.0, wrap=10.0))

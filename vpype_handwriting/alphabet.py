@@ -4,25 +4,33 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .config import END, PAD
+from .limits import MAX_TEXT_CHARS
 
-#: Typographic characters and their nearest plain equivalents.
-REPLACEMENTS = {
+#: Typographic characters and their plain equivalents: written without a word (the README
+#: lists them), as a person writes a curly quote or a dash by hand.
+TYPOGRAPHIC = {
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "`": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
     "\u00ab": '"', "\u00bb": '"', "\u2039": "'", "\u203a": "'",
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-",
     "\u2212": "-", "\u2026": "...", "\u00a0": " ", "\u2007": " ", "\u2009": " ", "\u202f": " ",
-    "\u200a": " ", "\u2002": " ", "\u2003": " ", "\t": " ", "\u00d7": "x", "\u00b7": ".",
-    "\u2022": "-", "\u00df": "ss", "\u00e6": "ae", "\u00c6": "AE", "\u0153": "oe",
-    "\u0152": "OE", "\u00f8": "o", "\u00d8": "O", "\u0142": "l", "\u0141": "L", "@": "at",
-    "\u20ac": "EUR", "$": "USD ", "\u00a3": "GBP ",
+    "\u200a": " ", "\u2002": " ", "\u2003": " ", "\t": " ", "\r": "\n",
+}  # fmt: skip
+#: Letters and signs the model lacks and what is written instead: each use is reported.
+TRANSLITERATIONS = {
+    "\u00d7": "x", "\u00b7": ".", "\u2022": "-", "\u00df": "ss", "\u00e6": "ae",
+    "\u00c6": "AE", "\u0153": "oe", "\u0152": "OE", "\u00f8": "o", "\u00d8": "O",
+    "\u0142": "l", "\u0141": "L", "@": "at", "\u20ac": "EUR", "$": "USD ", "\u00a3": "GBP ",
 }  # fmt: skip
 
 UNKNOWN_MODES = ("error", "skip", "replace")
+#: Changes listed in one warning line; the rest are counted.
+LISTED_CHANGES = 12
 
 
 class UnknownCharacterError(ValueError):
@@ -33,40 +41,112 @@ class EmptyTextError(ValueError):
     """There is no text to write."""
 
 
+class TextTooLongError(ValueError):
+    """The text is longer than one request may be."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """A character written as something else (or dropped), and the word it was in."""
+
+    char: str
+    written: str
+    word: str
+
+    def __str__(self) -> str:
+        written = {"": "nothing", " ": "a space"}.get(self.written, self.written.strip())
+        return f'{self.char}\u2192{written} in "{self.word}"'
+
+
+@dataclass
+class Prepared:
+    """Text ready to write, and every change made to what was asked."""
+
+    text: str
+    changes: list[Change] = field(default_factory=list)
+
+
+def describe(changes: Sequence[Change]) -> str:
+    """One line listing each distinct change (``é→e in "José", ß→ss in "Groß"``)."""
+    distinct = list(dict.fromkeys(changes))
+    listed = ", ".join(str(c) for c in distinct[:LISTED_CHANGES])
+    more = len(distinct) - LISTED_CHANGES
+    return listed + (f" and {more} more" if more > 0 else "")
+
+
+def _written_as(ch: str, alphabet: str) -> tuple[str, bool]:
+    """What the model writes for ``ch`` and whether that is a change to report; a
+    character it cannot write comes back as itself."""
+    if ch in alphabet or ch == "\n":
+        return ch, False
+    for table, changed in ((TYPOGRAPHIC, False), (TRANSLITERATIONS, True)):
+        if ch in table and all(c in alphabet or c == "\n" for c in table[ch]):
+            return table[ch], changed
+    base = unicodedata.normalize("NFKD", ch)
+    stripped = "".join(c for c in base if not unicodedata.combining(c))
+    if stripped and all(c in alphabet for c in stripped):
+        return stripped, True
+    return ch, False
+
+
+def _word_at(text: str, i: int, limit: int = 30) -> str:
+    start = max(text.rfind(" ", 0, i), text.rfind("\n", 0, i)) + 1
+    ends = [k for k in (text.find(" ", i), text.find("\n", i)) if k >= 0]
+    word = text[start : min(ends) if ends else len(text)]
+    return word if len(word) <= limit else word[: limit - 1] + "\u2026"
+
+
 def normalize(text: str, alphabet: str) -> str:
     """Map typographic characters and accents the model lacks to the nearest it has."""
-    out = []
-    for ch in text:
-        if ch in alphabet:
-            out.append(ch)
-        elif ch in REPLACEMENTS:
-            out.append(REPLACEMENTS[ch])
-        else:
-            base = unicodedata.normalize("NFKD", ch)
-            stripped = "".join(c for c in base if not unicodedata.combining(c))
-            out.append(stripped if stripped and all(c in alphabet for c in stripped) else ch)
-    return "".join(out)
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
+    return "".join(_written_as(ch, alphabet)[0] for ch in text)
 
 
-def check(text: str, alphabet: str, unknown: str = "error", replacement: str = " ") -> str:
-    """Normalize ``text`` and handle characters still unknown (error, skip or replace)."""
+def prepare(
+    text: str, alphabet: str, unknown: str = "error", replacement: str = " "
+) -> Prepared:
+    """Normalize ``text``, handle characters still unknown (error, skip or replace) and
+    list every change that is more than typographic.
+
+    Raises:
+        TextTooLongError: longer than :data:`limits.MAX_TEXT_CHARS`.
+        UnknownCharacterError: characters the model cannot write (with ``unknown="error"``),
+            each named with its position in ``text``.
+        EmptyTextError: nothing left to write.
+    """
     if unknown not in UNKNOWN_MODES:
         raise ValueError(f"unknown must be one of {', '.join(UNKNOWN_MODES)}, not {unknown!r}")
-    text = normalize(text, alphabet)
-    bad = [(i, ch) for i, ch in enumerate(text) if ch not in alphabet and ch != "\n"]
+    if len(text) > MAX_TEXT_CHARS:
+        raise TextTooLongError(
+            f"the text has {len(text):,} characters, more than {MAX_TEXT_CHARS:,}: "
+            "split it into several requests"
+        )
+    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
+    out, changes, bad = [], [], []
+    for i, ch in enumerate(text):
+        written, changed = _written_as(ch, alphabet)
+        if written == ch and ch not in alphabet and ch != "\n":
+            bad.append((i, ch))
+            written = "" if unknown == "skip" else replacement
+            changed = True
+        if changed:
+            changes.append(Change(ch, written, _word_at(text, i)))
+        out.append(written)
     if bad and unknown == "error":
         where = ", ".join(f"{ch!r} at {i + 1}" for i, ch in bad[:10])
         more = f" and {len(bad) - 10} more" if len(bad) > 10 else ""
         raise UnknownCharacterError(
             f"the model cannot write {where}{more} (use --unknown skip or replace)"
         )
-    if bad:
-        badset = {ch for _, ch in bad}
-        sub = "" if unknown == "skip" else replacement
-        text = "".join(sub if ch in badset else ch for ch in text)
-    if not text.strip():
+    result = "".join(out)
+    if not result.strip():
         raise EmptyTextError("there is no text to write")
-    return text
+    return Prepared(result, changes)
+
+
+def check(text: str, alphabet: str, unknown: str = "error", replacement: str = " ") -> str:
+    """The text of :func:`prepare`, without the list of changes."""
+    return prepare(text, alphabet, unknown, replacement).text
 
 
 def encode(text: str, alphabet: str) -> np.ndarray:

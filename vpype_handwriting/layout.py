@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import strokes
+from . import limits, strokes
 from .sampling import SampledLine
 
 logger = logging.getLogger(__name__)
@@ -262,9 +262,18 @@ def _rewrap_wide(
     return todo
 
 
-def _check_options(opts: LayoutOptions) -> None:
-    if opts.size <= 0:
-        raise LayoutError(f"size must be positive, not {opts.size}")
+def check_options(opts: LayoutOptions) -> None:
+    """Every option finite and within :mod:`limits` (a :class:`limits.LimitError` naming
+    it), and a wrap width that letters of the size fit in (a :class:`LayoutError`)."""
+    limits.number("size", opts.size, limits.MIN_SIZE, limits.MAX_SIZE, length=True)
+    if opts.wrap is not None:
+        limits.number("wrap", opts.wrap, 0.0, limits.MAX_EXTENT, length=True)
+    for value in opts.position:
+        limits.number("position", value, -limits.MAX_EXTENT, limits.MAX_EXTENT, length=True)
+    limits.number(
+        "line_spacing", opts.line_spacing, limits.MIN_LINE_SPACING, limits.MAX_LINE_SPACING
+    )
+    limits.integer("smooth", opts.smooth, 0, limits.MAX_SMOOTH)
     if opts.wrap is not None and opts.wrap < 4 * opts.size:
         raise LayoutError(
             f"wrap width {opts.wrap:.3g} is too narrow for letters of "
@@ -285,7 +294,7 @@ def layout_text(
     a line wider than ``wrap`` is wrapped again from that line with the width it really
     took. The lines that changed are sampled again (one batch per pass).
     """
-    _check_options(opts)
+    check_options(opts)
     texts = first_pass(text, calib, opts)
     scale = 0.0  # set from the first pass's ink
     inked: list[list[WrittenLine]] = [[] for _ in texts]

@@ -13,9 +13,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import os
-import time
-from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -23,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from . import alphabet as alpha
-from . import defaults
+from . import defaults, limits
 from .checker import misread
 from .config import ModelConfig
 from .lines import (
@@ -89,35 +86,6 @@ class Engine(Protocol):
 PRIME_SHARED = 1e-4
 
 
-class _OwnLoad:
-    """This process's own share of the load: the cores it kept busy (CPU time over wall
-    time) over about the last minute, the span of the 1-minute load average."""
-
-    def __init__(self) -> None:
-        self.marks: deque[tuple[float, float]] = deque()
-
-    def __call__(self) -> float:
-        now, cpu = time.monotonic(), time.process_time()
-        self.marks.append((now, cpu))
-        while len(self.marks) > 2 and now - self.marks[1][0] >= 60:
-            self.marks.popleft()
-        start, cpu_start = self.marks[0]
-        return (cpu - cpu_start) / (now - start) if now - start >= 5 else 0.0
-
-
-own_load = _OwnLoad()
-
-
-def cpu_busy() -> bool:
-    """Whether other work already keeps every core busy: the 1-minute load average less
-    this process's own share (a long ``letters`` run would otherwise count itself)."""
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # no load average on this platform
-        return False
-    return load - own_load() >= (os.cpu_count() or 1) - 0.5
-
-
 class NumpyEngine:
     xp = np
 
@@ -126,11 +94,9 @@ class NumpyEngine:
         self.rng = np.random.default_rng(seed)
 
     def threads(self) -> contextlib.AbstractContextManager:
-        """One BLAS thread while the CPU is busy: the steps' small matrix products wait on
-        descheduled BLAS threads otherwise (a page took 65 s instead of 4.6 s beside a
-        training run on 2 cores; idle, one thread costs about 10 %)."""
-        if not cpu_busy():
-            return contextlib.nullcontext()
+        """One BLAS thread, always: OpenBLAS sums in another order with more threads, so the
+        strokes would depend on the thread count and the machine's load; the steps' small
+        products gain little from a second thread."""
         from threadpoolctl import threadpool_limits
 
         return threadpool_limits(limits=1, user_api="blas")
@@ -367,6 +333,9 @@ def sample_lines(
     device; with the same seed each gives the same strokes every time (the two backends
     draw different random numbers, so not the same strokes as each other)."""
     opts = opts or SampleOptions()
+    limits.number("bias", opts.bias, 0.0, limits.MAX_BIAS)
+    if opts.seed is not None:
+        limits.integer("seed", opts.seed, 0, 2**64 - 1)
     engine = make_engine(net, None if opts.seed is None else int(opts.seed))
     result: list[SampledLine | None] = [None] * len(texts)
     illegible, broken = [0] * len(texts), [0] * len(texts)
@@ -374,7 +343,7 @@ def sample_lines(
     copies = max(1, opts.candidates) if opts.checker is not None else 1
     for attempt in range(1, opts.retries + 2):
         rows = [i for i in pending for _ in range(copies)]
-        with engine.threads():  # one BLAS thread on a busy CPU, for the checker too
+        with engine.threads():  # one BLAS thread, for the checker too: same seed, same bytes
             sampled = sample_batch(engine, net.config, [texts[i] for i in rows], opts)
             for line, hit_limit in sampled:
                 line.failure = check_line(line, net.config, hit_limit)

@@ -85,6 +85,7 @@ class Handwriter:
     broken: int = 0  # lines the failed-line checks (stuck, runaway) sent back at least once
     illegible: int = 0  # lines the legibility checker sent back at least once
     failed: list[SampledLine] = field(default_factory=list)  # still wrong after retries
+    changes: list[alpha.Change] = field(default_factory=list)  # made to the last text
 
     @classmethod
     def load(
@@ -119,8 +120,11 @@ class Handwriter:
         return Calibration(cfg.x_height, cfg.char_width)
 
     def prepare_text(self, text: str) -> str:
-        """Normalize and check ``text`` (raises on unknown characters or empty text)."""
-        return alpha.check(text, self.alphabet, self.unknown)
+        """Normalize and check ``text`` (raises on unknown characters, empty or too long
+        text); what was changed beyond typography is left in :attr:`changes`."""
+        prepared = alpha.prepare(text, self.alphabet, self.unknown)
+        self.changes = prepared.changes
+        return prepared.text
 
     def sample_texts(self, texts: Sequence[str]) -> list[SampledLine]:
         lines = sample_lines(self.model, texts, self.sample)

@@ -12,7 +12,7 @@ import vpype_cli
 from vpype_cli import ChoiceType, FloatType, IntegerType, LengthType, PathType, TextType
 
 from .. import defaults
-from .tools import check_option
+from .tools import check_option, option_name
 
 if TYPE_CHECKING:  # torch is imported only when the command runs
     from ..layout import LayoutOptions
@@ -58,12 +58,41 @@ def _read_text(text: str | None, file: str | None) -> str:
             raise click.UsageError("handwrite: no text given (pass TEXT or --file PATH)")
         return text.replace("\\n", "\n")
     try:
+        return read_bounded(file)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--file") from None
+
+
+def read_bounded(file: str) -> str:
+    """A UTF-8 text file ('-': standard input) of at most :data:`limits.MAX_TEXT_BYTES`;
+    a ValueError saying what is wrong otherwise."""
+    from ..limits import MAX_TEXT_BYTES
+
+    name = "standard input" if file == "-" else file
+    try:
         if file == "-":
-            return sys.stdin.read()
-        with open(file, encoding="utf-8") as fh:
-            return fh.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.BadParameter(f"cannot read {file}: {exc}", param_hint="--file") from None
+            stream = sys.stdin.buffer if sys.stdin is not None else None
+            if stream is None:
+                raise ValueError("there is no standard input to read (--file -)")
+            raw = stream.read(MAX_TEXT_BYTES + 1)
+        else:
+            with open(file, "rb") as fh:
+                raw = fh.read(MAX_TEXT_BYTES + 1)
+    except OSError as exc:
+        raise ValueError(f"cannot read {name}: {exc.strerror or exc}") from None
+    except AttributeError:  # a closed or replaced stdin without a byte buffer
+        raise ValueError("there is no standard input to read (--file -)") from None
+    if len(raw) > MAX_TEXT_BYTES:
+        raise ValueError(
+            f"{name} is longer than {MAX_TEXT_BYTES:,} bytes: split the text into "
+            "several requests"
+        )
+    try:
+        return raw.decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{name} is not UTF-8 text (byte {exc.start + 1}): save it as UTF-8"
+        ) from None
 
 
 @click.command(cls=FileAwareCommand)
@@ -114,20 +143,21 @@ def _read_text(text: str | None, file: str | None) -> str:
     "--line-spacing",
     type=FloatType(),
     default=1.0,
-    help="Baseline distance in units of 3.2 x-heights (layout.PITCH) (default: 1.0).",
+    help="Baseline distance in units of 3.2 x-heights, 0.1 to 10 (default: 1.0).",
 )
 @click.option(
     "-b",
     "--bias",
     type=FloatType(),
     default=defaults.BIAS,
-    help=f"Neatness: 0 writes raw samples, higher is tidier (default: {defaults.BIAS}).",
+    help="Neatness from 0 to 10: 0 writes raw samples, higher is tidier "
+    f"(default: {defaults.BIAS}).",
 )
 @click.option(
     "--seed",
     type=IntegerType(),
     default=None,
-    help="Random seed (default: from vpype's global -s/--seed).",
+    help="Random seed, 0 to 4294967295 (default: from vpype's global -s/--seed).",
 )
 @click.option(
     "--style",
@@ -148,7 +178,7 @@ def _read_text(text: str | None, file: str | None) -> str:
     "--smooth",
     type=IntegerType(),
     default=2,
-    help="Curve smoothing passes, 0 keeps the raw pen points (default: 2).",
+    help="Curve smoothing passes, 0 to 6; 0 keeps the raw pen points (default: 2).",
 )
 @click.option(
     "--device",
@@ -198,15 +228,10 @@ def handwrite(
         vpype handwrite --size 3mm --wrap 16cm --file letter.txt layout a4 write out.svg
         vpype -s 7 handwrite --bias 1.0 --style 3 "Thank you!" linemerge write card.svg
     """
-    if smooth < 0:
-        raise click.BadParameter("must be 0 or more", param_hint="--smooth")
-    if bias < 0:
-        raise click.BadParameter("must be 0 or more", param_hint="--bias")
-    if line_spacing <= 0:
-        raise click.BadParameter("must be positive", param_hint="--line-spacing")
     if justify and not wrap:
         raise click.UsageError("handwrite: --justify needs --wrap")
-    from ..layout import LayoutOptions
+    from ..layout import LayoutError, LayoutOptions, check_options
+    from ..limits import MAX_BIAS, MAX_SEED, LimitError, integer, number
 
     layout = LayoutOptions(
         size=size,
@@ -217,6 +242,15 @@ def handwrite(
         line_spacing=line_spacing,
         smooth=smooth,
     )
+    try:
+        check_options(layout)
+        number("bias", bias, 0.0, MAX_BIAS)
+        if seed is not None:
+            integer("seed", seed, 0, MAX_SEED)
+    except LimitError as exc:
+        raise click.BadParameter(str(exc), param_hint=option_name(exc.option)) from None
+    except LayoutError as exc:
+        raise click.UsageError(f"handwrite: {exc}") from None
     writer = _writer(weights, device, bias, seed, style, unknown, check)
     return _to_collection(writer, _read_text(text, file), layout)
 
@@ -262,13 +296,15 @@ def _writer(
 def _to_collection(
     writer: Handwriter, content: str, layout: LayoutOptions
 ) -> vp.LineCollection:
-    from ..alphabet import EmptyTextError, UnknownCharacterError
+    from ..alphabet import EmptyTextError, TextTooLongError, UnknownCharacterError, describe
     from ..layout import LayoutError
 
     try:
         lines = writer.write(content, layout)
-    except (EmptyTextError, UnknownCharacterError, LayoutError) as exc:
+    except (EmptyTextError, UnknownCharacterError, TextTooLongError, LayoutError) as exc:
         raise click.UsageError(f"handwrite: {exc}") from None
+    if writer.changes:
+        logger.warning("handwrite: written as the model can: %s", describe(writer.changes))
     lc = vp.LineCollection()
     for line in lines:
         for poly in line.polylines:

@@ -27,6 +27,11 @@ def require_torch(command: str) -> None:
         ) from None
 
 
+def option_name(name: str) -> str:
+    """The command-line spelling of an option the library names (``line_spacing``)."""
+    return "--" + name.replace("_", "-")
+
+
 weights_option = click.option(
     "--weights",
     type=click.Path(exists=True, path_type=Path),
