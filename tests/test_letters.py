@@ -38,7 +38,10 @@ def invoke(
 
 def test_placeholders_fill_each_letter(tmp_path: Path) -> None:
     rows, warnings = letters.plan(
-        TEMPLATE, "out/{last_name}.svg", letters.read_rows(_csv(tmp_path, PEOPLE)), ALPHABET
+        TEMPLATE,
+        letters.OutPattern("out/{last_name}.svg"),
+        letters.read_rows(_csv(tmp_path, PEOPLE)),
+        ALPHABET,
     )
     assert rows[0].text.startswith("Dear Tom,") and "tea in York." in rows[0].text
     assert rows[1].paths == [Path("out/Jones.svg")]
@@ -54,8 +57,10 @@ def _csv(tmp_path: Path, text: str) -> Path:
 def test_missing_and_unused_columns_are_reported_before_work(tmp_path: Path) -> None:
     rows = letters.read_rows(_csv(tmp_path, "first_name,city,age\nTom,York,40\n"))
     with pytest.raises(letters.LetterError, match="placeholders without a column: last_name"):
-        letters.plan(TEMPLATE, "{last_name}.svg", rows, ALPHABET)
-    _, warnings = letters.plan(TEMPLATE, "{first_name}.svg", rows, ALPHABET)
+        letters.plan(TEMPLATE, letters.OutPattern("{last_name}.svg"), rows, ALPHABET)
+    _, warnings = letters.plan(
+        TEMPLATE, letters.OutPattern("{first_name}.svg"), rows, ALPHABET
+    )
     assert warnings == ["column 'age' is not used by the template or --out"]
 
 
@@ -131,24 +136,6 @@ def test_envelope_mode(tmp_path: Path, tiny_weights: Path) -> None:
     assert result.exit_code == 0, result.output
     doc = vp.read_multilayer_svg(str(tmp_path / "out" / "Jones-Anna.svg"), 0.1)
     assert doc.page_size == pytest.approx((220 * 96 / 25.4, 110 * 96 / 25.4), abs=0.5)
-
-
-def test_batch_sampler_serves_prefetched_lines_and_samples_the_rest() -> None:
-    calls: list[list[str]] = []
-
-    def sample(texts):
-        import numpy as np
-
-        from vpype_handwriting.sampling import SampledLine
-
-        calls.append(list(texts))
-        return [SampledLine(t, np.zeros((1, 3)), np.zeros((1, 1))) for t in texts]
-
-    batch = letters.BatchSampler(sample)
-    batch.prefetch(["a", "b", "a"])
-    got = batch(["a", "a", "c", "b"])
-    assert [line.text for line in got] == ["a", "a", "c", "b"]
-    assert calls == [["a", "b", "a"], ["c"]]
 
 
 def test_forfile_recipe_writes_one_page_per_file(tmp_path: Path, tiny_weights: Path) -> None:

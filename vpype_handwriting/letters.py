@@ -1,28 +1,34 @@
 """Batch letters: one template, many recipients, one plotter-ready file (or more) per letter.
 
 Everything that can be checked is checked before the first line is written: placeholders
-against the columns, output paths (no two rows on one file, nothing overwritten without
-``overwrite``), the text of every row. The first-pass lines of several letters are sampled
-together as one batch; pages are written atomically (temporary file, then rename), the first
-page last, so a letter whose first file exists is complete.
+against the columns, output paths (inside the output folder, no two rows on one file,
+nothing overwritten without ``overwrite``), the text of every row. Values are data, never
+code: they fill plain ``{column}`` placeholders and nothing else reads them. Each letter is
+sampled on its own, from a seed derived from the run's seed and the letter itself, so a
+letter is the same whether it is written alone, after others or on resuming. Pages are
+filled down to the bottom margin by the ink and written atomically, the first page last, so
+a letter whose first file exists is complete.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
 import json
 import logging
-import os
 import string
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from . import alphabet as alpha
-from .layout import PITCH, Calibration, LayoutOptions, WrittenLine, first_pass, layout_text
-from .sampling import SampledLine
+from .files import FileError, read_text
+from .layout import WrittenLine
+from .letter_files import OutPattern, OutputError, clashes, existing_pages, page_path
+from .limits import MAX_ROWS, MAX_TABLE_BYTES
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +52,9 @@ class Row:
     text: str = ""
     paths: list[Path] = field(default_factory=list)  # page files, first page first
     error: str | None = None
+    seed: int = 0  # the letter's own, from the run's seed and the letter
+    changes: list[alpha.Change] = field(default_factory=list)  # made to its text
+    stale: list[Path] = field(default_factory=list)  # its files from an earlier run
 
 
 def read_rows(path: Path, fmt: str | None = None) -> list[dict[str, str]]:
@@ -53,42 +62,81 @@ def read_rows(path: Path, fmt: str | None = None) -> list[dict[str, str]]:
     is ``fmt`` or else the file's suffix."""
     fmt = (fmt or path.suffix.lstrip(".") or "csv").lower()
     try:
-        raw = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LetterError(f"cannot read {path}: {exc}") from None
+        raw = read_text(path, MAX_TABLE_BYTES)
+    except FileError as exc:
+        raise LetterError(str(exc)) from None
     try:
         if fmt == "jsonl":
             rows = [json.loads(line) for line in raw.splitlines() if line.strip()]
         elif fmt == "json":
             rows = json.loads(raw)
         else:
-            rows = list(csv.DictReader(raw.splitlines()))
-    except (json.JSONDecodeError, csv.Error) as exc:
+            rows = list(csv.DictReader(io.StringIO(raw, newline="")))
+    except (json.JSONDecodeError, csv.Error, RecursionError) as exc:
         raise LetterError(f"{path} is not valid {fmt}: {exc}") from None
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise LetterError(f"{path}: expected a list of records")
-    return [{str(k): "" if v is None else str(v) for k, v in r.items()} for r in rows]
+    if len(rows) > MAX_ROWS:
+        raise LetterError(f"{path} has {len(rows):,} rows, more than {MAX_ROWS:,}: split it")
+    if any(None in r for r in rows):  # csv: more values than the header has columns
+        bad = next(k for k, r in enumerate(rows, 1) if None in r)
+        raise LetterError(f"{path}: row {bad} has more values than the header has columns")
+    return [{str(k): _value(v) for k, v in r.items()} for r in rows]
 
 
-def placeholders(template: str) -> list[str]:
+def _value(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, list):  # csv's extra values are refused above; json's lists are joined
+        return ", ".join(_value(x) for x in v)
+    return str(v)
+
+
+def placeholders(template: str, what: str = "template") -> list[str]:
+    """The column names of ``template``'s placeholders: plain ``{name}`` only (no format
+    specs, conversions, attributes or indexes: values are written, never evaluated)."""
     try:
-        names = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+        parts = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise LetterError(
-            f"template: {exc} (write {{{{ and }}}} for literal braces)"
-        ) from None
-    bad = [n for n in names if not n.isidentifier()]
-    if bad:
-        raise LetterError(f"template placeholder {{{bad[0]}}} is not a column name")
+        raise LetterError(f"{what}: {exc} (write {{{{ and }}}} for literal braces)") from None
+    names = []
+    for _, name, spec, conversion in parts:
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            shown = (
+                name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            )
+            raise LetterError(
+                f"{what}: {{{shown}}} is not a plain {{column}} placeholder "
+                "(write {{ and }} for literal braces)"
+            )
+        names.append(name)
     return names
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """``template`` with each placeholder replaced by its value, as text."""
+    return "".join(
+        text + (values[name] if name is not None else "")
+        for text, name, _, _ in string.Formatter().parse(template)
+    )
+
+
+def letter_seed(seed: int, text: str, name: str) -> int:
+    """A letter's own seed: from the run's and the letter (its text and file name), not
+    from where the row stands in the run."""
+    digest = hashlib.blake2b(f"{seed}\0{name}\0{text}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") >> 1
 
 
 def plan(
     template: str,
-    out_pattern: str,
+    out: OutPattern,
     rows: list[dict[str, str]],
     alphabet: str,
     unknown: str = "error",
+    seed: int = 0,
 ) -> tuple[list[Row], list[str]]:
     """Fill every row; returns the rows (failed ones carry ``error``) and warnings.
 
@@ -98,7 +146,7 @@ def plan(
     if not rows:
         raise LetterError("the data has no rows")
     columns = set().union(*(r.keys() for r in rows))
-    wanted = placeholders(template) + placeholders(out_pattern)
+    wanted = placeholders(template) + out.fields
     missing = sorted(set(wanted) - columns)
     if missing:
         raise LetterError(
@@ -117,66 +165,37 @@ def plan(
             row.error = f"empty field {empty[0]!r}"
         else:
             try:
-                row.text = alpha.check(template.format(**values), alphabet, unknown)
-                row.paths = [Path(out_pattern.format(**values))]
+                prepared = alpha.prepare(fill(template, values), alphabet, unknown)
+                row.text, row.changes = prepared.text, prepared.changes
+                row.paths = [out.path(values)]
+                name = row.paths[0].resolve().relative_to(out.root.resolve()).as_posix()
+                row.seed = letter_seed(seed, row.text, name)
             except ValueError as exc:
                 row.error = str(exc)
         planned.append(row)
     return planned, warnings
 
 
-def page_path(first: Path, page: int) -> Path:
-    return first if page == 1 else first.with_name(f"{first.stem}-p{page}{first.suffix}")
-
-
 def check_outputs(rows: list[Row], overwrite: bool, resume: bool) -> list[Row]:
-    """Rows still to write; refuses duplicates and existing files (unless asked)."""
-    seen: dict[Path, int] = {}
+    """Rows still to write; refuses rows that share a file (any page) and existing files
+    (any page) unless asked to overwrite, or to resume (finished letters are skipped)."""
+    ready = [r for r in rows if r.error is None]
+    found = clashes([(r.number, r.paths[0]) for r in ready])
+    if found:
+        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+        raise LetterError("; ".join(found[:3]) + more)
     todo = []
-    for row in rows:
-        if row.error is not None:
-            continue
-        path = row.paths[0].resolve()
-        if path in seen:
-            raise LetterError(f"rows {seen[path]} and {row.number} would both write {path}")
-        seen[path] = row.number
-        if row.paths[0].exists():
-            if resume:
-                continue
-            if not overwrite:
-                raise LetterError(
-                    f"{row.paths[0]} exists (use --overwrite, or --resume to "
-                    "skip finished letters)"
-                )
+    for row in ready:
+        row.stale = existing_pages(row.paths[0])
+        if resume and row.paths[0].exists():
+            continue  # the first page is written last: the letter is complete
+        if row.stale and not (overwrite or resume):
+            raise LetterError(
+                f"{row.stale[0]} exists (use --overwrite, or --resume to skip finished "
+                "letters)"
+            )
         todo.append(row)
     return todo
-
-
-class BatchSampler:
-    """Samples the first-pass lines of several letters as one batch, then serves them."""
-
-    def __init__(self, sample: Callable[[Sequence[str]], list[SampledLine]]) -> None:
-        self.sample = sample
-        self.ready: dict[str, list[SampledLine]] = {}
-
-    def prefetch(self, texts: Sequence[str]) -> None:
-        for line in self.sample(list(texts)):
-            self.ready.setdefault(line.text, []).append(line)
-
-    def __call__(self, texts: Sequence[str]) -> list[SampledLine]:
-        out: list[SampledLine | None] = []
-        missing = []
-        for i, text in enumerate(texts):
-            if self.ready.get(text):
-                out.append(self.ready[text].pop())
-            else:
-                out.append(None)
-                missing.append(i)
-        for i, line in zip(
-            missing, self.sample([texts[i] for i in missing]) if missing else []
-        ):
-            out[i] = line
-        return [line for line in out if line is not None]
 
 
 @dataclass
@@ -184,63 +203,103 @@ class Page:
     width: float
     height: float
     margin: float
+    envelope: bool = False  # one address block, moved up to fit instead of paginated
 
 
-def paginate(
-    lines: list[WrittenLine], page: Page, opts: LayoutOptions
-) -> list[list[np.ndarray]]:
-    """Split placed lines over pages by their baselines; continued pages start at the top."""
-    pitch = PITCH * opts.size * opts.line_spacing
-    top = opts.position[1]
-    per_page = max(1, int((page.height - page.margin - top) // pitch) + 1)
+def _ink_y(line: WrittenLine) -> tuple[float, float]:
+    ys = np.concatenate([p[:, 1] for p in line.polylines])
+    return float(ys.min()), float(ys.max())
+
+
+def paginate(lines: list[WrittenLine], page: Page, first: float) -> list[list[np.ndarray]]:
+    """Fill pages down to the bottom margin with the ink itself; a page after the first
+    starts its first line on baseline ``first``. A page is moved down as far as the ink of
+    its lines needs to stay below the top margin. Paragraph gaps are kept within a page."""
     pages: list[list[np.ndarray]] = []
+    current: list[np.ndarray] = []
+    shift, low, bottom = 0.0, -np.inf, page.height - page.margin
     for line in lines:
-        k = int(round((line.baseline - top) / pitch))
-        index, slot = divmod(k, per_page)
-        while len(pages) <= index:
-            pages.append([])
-        shift = np.array([0.0, (slot - k) * pitch])
-        pages[index] += [p + shift for p in line.polylines]
-    return pages
+        if not line.polylines:
+            continue
+        top, line_low = _ink_y(line)
+        need = max(shift, page.margin - top)
+        if current and max(low, line_low) + need > bottom:
+            pages.append([p + [0.0, shift] for p in current])
+            current = []
+        if not current:
+            need, low = max(first - line.baseline, page.margin - top), -np.inf
+            if line_low + need > bottom:
+                raise LetterError(
+                    f"the line {line.text!r} is taller than the page: use a smaller --size"
+                )
+        shift, low = need, max(low, line_low)
+        current += line.polylines
+    return pages + ([[p + [0.0, shift] for p in current]] if current else [])
+
+
+def place_envelope(lines: list[WrittenLine], page: Page) -> list[np.ndarray]:
+    """The address block moved up as far as needed to end above the bottom margin."""
+    polylines = [p for line in lines for p in line.polylines]
+    if not polylines:
+        return []
+    ys = np.concatenate([p[:, 1] for p in polylines])
+    shift = min(0.0, page.height - page.margin - float(ys.max()))
+    if float(ys.min()) + shift < page.margin:
+        raise LetterError(
+            f"the address is too tall for the {page.width:.0f}x{page.height:.0f} px "
+            "envelope: use a smaller --size or fewer lines"
+        )
+    return [p + [0.0, shift] for p in polylines]
+
+
+def off_page(polylines: list[np.ndarray], page: Page, tolerance: float = 0.5) -> str | None:
+    """What ink lies outside the page's margins, or None when all is inside."""
+    if not polylines:
+        return None
+    pts = np.concatenate(polylines)
+    lo = page.margin - tolerance
+    hi = np.array([page.width, page.height]) - lo
+    outside = (pts < lo).any(axis=1) | (pts > hi).any(axis=1)
+    if not outside.any():
+        return None
+    x, y = pts[outside][0]
+    return f"ink at ({x:.0f}, {y:.0f}) px lies outside the page's margins"
 
 
 def write_letter(
-    lines: list[WrittenLine],
-    page: Page,
-    opts: LayoutOptions,
+    pages: list[list[np.ndarray]],
     first: Path,
     save: Callable[[list[np.ndarray], Path], None],
+    stale: list[Path],
 ) -> list[Path]:
-    """Write every page atomically, the first page last; returns the files written."""
-    pages = paginate(lines, page, opts)
+    """Write every page (atomically, by ``save``), the first page last, and remove the
+    pages of an earlier version of the letter beyond the new last page."""
     paths = [page_path(first, k) for k in range(1, len(pages) + 1)]
-    for polylines, path in reversed(list(zip(pages, paths))):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
-        save(polylines, tmp)
-        os.replace(tmp, path)
+    first.parent.mkdir(parents=True, exist_ok=True)
+    for polylines, path in reversed(list(zip(pages, paths))[1:]):
+        save(polylines, path)
+    for path in stale:
+        if path not in paths:
+            path.unlink(missing_ok=True)
+    save(pages[0] if pages else [], first)
     return paths
 
 
-def layout_letters(
-    rows: list[Row],
-    sampler: BatchSampler,
-    calib: Calibration,
-    opts: LayoutOptions,
-    batch_lines: int,
-):
-    """Yield (row, written lines or error) letter by letter, sampling in batches."""
-    queue = list(rows)
-    while queue:
-        chunk: list[Row] = []
-        lines: list[str] = []
-        while queue and (not chunk or len(lines) < batch_lines):
-            row = queue.pop(0)
-            chunk.append(row)
-            lines += [t for p in first_pass(row.text, calib, opts) for t in p]
-        sampler.prefetch(lines)
-        for row in chunk:
-            try:
-                yield row, layout_text(row.text, sampler, calib, opts)
-            except ValueError as exc:
-                yield row, str(exc)
+__all__ = [
+    "ENVELOPES",
+    "LetterError",
+    "OutPattern",
+    "OutputError",
+    "Page",
+    "Row",
+    "check_outputs",
+    "fill",
+    "letter_seed",
+    "off_page",
+    "paginate",
+    "place_envelope",
+    "placeholders",
+    "plan",
+    "read_rows",
+    "write_letter",
+]

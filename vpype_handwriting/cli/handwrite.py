@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from typing import TYPE_CHECKING
 
 import click
@@ -57,42 +56,13 @@ def _read_text(text: str | None, file: str | None) -> str:
         if text is None:
             raise click.UsageError("handwrite: no text given (pass TEXT or --file PATH)")
         return text.replace("\\n", "\n")
-    try:
-        return read_bounded(file)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--file") from None
-
-
-def read_bounded(file: str) -> str:
-    """A UTF-8 text file ('-': standard input) of at most :data:`limits.MAX_TEXT_BYTES`;
-    a ValueError saying what is wrong otherwise."""
+    from ..files import FileError, read_text
     from ..limits import MAX_TEXT_BYTES
 
-    name = "standard input" if file == "-" else file
     try:
-        if file == "-":
-            stream = sys.stdin.buffer if sys.stdin is not None else None
-            if stream is None:
-                raise ValueError("there is no standard input to read (--file -)")
-            raw = stream.read(MAX_TEXT_BYTES + 1)
-        else:
-            with open(file, "rb") as fh:
-                raw = fh.read(MAX_TEXT_BYTES + 1)
-    except OSError as exc:
-        raise ValueError(f"cannot read {name}: {exc.strerror or exc}") from None
-    except AttributeError:  # a closed or replaced stdin without a byte buffer
-        raise ValueError("there is no standard input to read (--file -)") from None
-    if len(raw) > MAX_TEXT_BYTES:
-        raise ValueError(
-            f"{name} is longer than {MAX_TEXT_BYTES:,} bytes: split the text into "
-            "several requests"
-        )
-    try:
-        return raw.decode("utf-8-sig").replace("\r\n", "\n")
-    except UnicodeDecodeError as exc:
-        raise ValueError(
-            f"{name} is not UTF-8 text (byte {exc.start + 1}): save it as UTF-8"
-        ) from None
+        return read_text(file, MAX_TEXT_BYTES)
+    except FileError as exc:
+        raise click.BadParameter(str(exc), param_hint="--file") from None
 
 
 @click.command(cls=FileAwareCommand)

@@ -13,110 +13,198 @@ import numpy as np
 import vpype as vp
 
 from .. import defaults
-from .tools import bias_option, check_option, cli, weights_option
+from .tools import bias_option, check_option, cli, option_name, weights_option
 
 logger = logging.getLogger(__name__)
 
 
-def _length(value: str, name: str) -> float:
+def _length(value: str, name: str, lo: float = 0.0) -> float:
+    from ..limits import MAX_EXTENT, LimitError, number
+
     try:
-        return float(vp.convert_length(value))
+        return number(name, float(vp.convert_length(value)), lo, MAX_EXTENT, length=True)
+    except LimitError as exc:
+        raise click.BadParameter(str(exc), param_hint=name) from None
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a length", param_hint=name) from None
 
 
 def _page(value: str, name: str) -> tuple[float, float]:
+    from ..limits import MAX_EXTENT, LimitError, number
+
     try:
-        return tuple(vp.convert_page_size(value))
+        w, h = vp.convert_page_size(value)
+        return (number(name, w, 1.0, MAX_EXTENT, True), number(name, h, 1.0, MAX_EXTENT, True))
+    except LimitError as exc:
+        raise click.BadParameter(str(exc), param_hint=name) from None
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a page size", param_hint=name) from None
 
 
+def _pipeline(pipeline: str) -> str:
+    """The user's own vpype commands, run on each page's document (never on a string
+    holding values from the data); checked once on an empty page before any sampling."""
+    if not pipeline.strip():
+        return ""
+    try:
+        words = shlex.split(pipeline)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--pipeline") from None
+    if "write" in words:
+        raise click.BadParameter(
+            "letters writes each page itself: leave 'write' out", param_hint="--pipeline"
+        )
+    import vpype_cli
+
+    try:
+        vpype_cli.execute(pipeline, document=vp.Document(page_size=(100.0, 100.0)))
+    except (click.ClickException, ValueError) as exc:
+        message = exc.format_message() if isinstance(exc, click.ClickException) else exc
+        raise click.BadParameter(str(message), param_hint="--pipeline") from None
+    return pipeline
+
+
 def _saver(page_size: tuple[float, float], pipeline: str):
+    from ..files import write_atomic
+
     def save(polylines: list[np.ndarray], path: Path) -> None:
         doc = vp.Document(page_size=page_size)
         doc.add(vp.LineCollection([p[:, 0] + 1j * p[:, 1] for p in polylines]), 1)
-        if pipeline.strip() or path.suffix.lower() != ".svg":
+        if pipeline:
             import vpype_cli
 
-            vpype_cli.execute(f"{pipeline} write {shlex.quote(str(path))}", document=doc)
-        else:
-            with open(path, "w") as fh:
-                vp.write_svg(fh, doc)
+            doc = vpype_cli.execute(pipeline, document=doc)
+        write_atomic(path, lambda fh: vp.write_svg(fh, doc, set_date=False))  # same bytes
 
     return save
 
 
 def _geometry(kw: dict[str, Any]):
-    from ..layout import LayoutOptions
+    from ..layout import LayoutError, LayoutOptions, check_options
     from ..letters import ENVELOPES, Page
+    from ..limits import LimitError
 
     size = _length(kw["size"], "--size")
+    wrap = _length(kw["wrap"], "--wrap") if kw["wrap"] else None
     if kw["envelope"]:
         key = kw["envelope"].upper()
         if key in ENVELOPES:
             w, h = (v * 96 / 25.4 for v in ENVELOPES[key])
         else:
             w, h = _page(kw["envelope"], "--envelope")
-        page = Page(w, h, 0.1 * h)
-        opts = LayoutOptions(
-            size=size, position=(0.45 * w, 0.5 * h), line_spacing=kw["line_spacing"]
-        )
-        return page, opts
-    w, h = _page(kw["page"], "--page")
-    margin = _length(kw["margin"], "--margin")
-    wrap = _length(kw["wrap"], "--wrap") if kw["wrap"] else w - 2 * margin
-    if wrap <= 0 or wrap > w:
-        raise click.BadParameter("does not fit the page", param_hint="--wrap/--margin")
-    page = Page(w, h, margin)
+        page = Page(w, h, 0.1 * h, envelope=True)
+        x = 0.45 * w if wrap is None else min(0.45 * w, w - page.margin - wrap)
+        wrap = w - page.margin - x if wrap is None else wrap
+        if x < page.margin:
+            raise click.BadParameter("is wider than the envelope", param_hint="--wrap")
+        position, align = (x, 0.5 * h), kw["align"]
+    else:
+        w, h = _page(kw["page"], "--page")
+        margin = _length(kw["margin"], "--margin")
+        if 2 * margin >= min(w, h):
+            raise click.BadParameter("leaves no room on the page", param_hint="--margin")
+        wrap = w - 2 * margin if wrap is None else wrap
+        if wrap > w - 2 * margin:
+            raise click.BadParameter(
+                "is wider than the page less its margins", param_hint="--wrap"
+            )
+        page = Page(w, h, margin)
+        position, align = (margin, margin + 2.0 * size), kw["align"]
     opts = LayoutOptions(
-        size=size,
-        wrap=wrap,
-        align=kw["align"],
-        position=(margin, margin + 2.0 * size),
-        line_spacing=kw["line_spacing"],
+        size=size, wrap=wrap, align=align, position=position, line_spacing=kw["line_spacing"]
     )
+    try:
+        check_options(opts)
+    except LimitError as exc:
+        raise click.BadParameter(str(exc), param_hint=option_name(exc.option)) from None
+    except LayoutError as exc:
+        raise click.UsageError(f"letters: {exc}") from None
     return page, opts
+
+
+def _load(kw: dict[str, Any]):
+    from ..limits import MAX_BIAS, LimitError, number
+    from ..sampling import SampleOptions
+    from ..styles import load_style
+    from ..writer import Handwriter
+
+    try:
+        number("bias", kw["bias"], 0.0, MAX_BIAS)
+    except LimitError as exc:
+        raise click.BadParameter(str(exc), param_hint="--bias") from None
+    writer = Handwriter.load(
+        kw["weights"], kw["device"], check=kw["check"], sample=SampleOptions(bias=kw["bias"])
+    )
+    writer.sample.prime = load_style(kw["style"], writer.alphabet)
+    return writer
+
+
+def _plan(template: Path, source: tuple[Path, str], out_pattern: str, kw, writer):
+    from ..files import read_text
+    from ..letters import OutPattern, check_outputs, plan, read_rows
+    from ..limits import MAX_TEXT_BYTES
+
+    out = OutPattern(out_pattern)
+    text = read_text(template, MAX_TEXT_BYTES, f"the template {template}")
+    rows, warnings = plan(
+        text, out, read_rows(*source), writer.alphabet, kw["unknown"], kw["seed"]
+    )
+    return out, rows, warnings, check_outputs(rows, kw["overwrite"], kw["resume"])
+
+
+def _write_all(todo, writer, page, opts, save, failed) -> int:
+    """Sample, place and write each letter; returns how many were written."""
+    from tqdm import tqdm
+
+    from ..alphabet import describe
+    from ..layout import layout_text
+    from ..letters import LetterError, off_page, paginate, place_envelope, write_letter
+
+    calib, written = writer.calibration(), 0
+    for row in tqdm(todo, unit="letter", disable=None):
+        writer.sample.seed = row.seed
+        try:
+            lines = layout_text(row.text, writer.sample_texts, calib, opts)
+            if page.envelope:
+                pages = [place_envelope(lines, page)]
+            else:
+                pages = paginate(lines, page, opts.position[1])
+            wrong = next((off_page(p, page) for p in pages if off_page(p, page)), None)
+            if wrong:
+                raise LetterError(wrong)
+        except ValueError as exc:
+            row.error = str(exc)
+            failed.append(row)
+            click.echo(f"row {row.number}: failed: {exc}", err=True)
+            continue
+        try:
+            row.paths = write_letter(pages, row.paths[0], save, row.stale)
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot write {row.paths[0]}: {exc.strerror or exc} "
+                f"({written} letter(s) written before it)"
+            ) from None
+        written += 1
+        if row.changes:
+            click.echo(
+                f"row {row.number}: written as the model can: {describe(row.changes)}",
+                err=True,
+            )
+    return written
 
 
 def run_letters(
     template: Path, source: tuple[Path, str], out_pattern: str, kw: dict[str, Any]
 ) -> int:
     """Plan, check, write; returns the number of rows that failed."""
-    from tqdm import tqdm
-
-    from ..letters import (
-        BatchSampler,
-        LetterError,
-        check_outputs,
-        layout_letters,
-        plan,
-        read_rows,
-        write_letter,
-    )
-    from ..sampling import SampleOptions
-    from ..styles import StyleError, load_style
-    from ..weights import WeightsError
-    from ..writer import Handwriter
+    from ..files import FileError, folder_lock
 
     page, opts = _geometry(kw)
+    save = _saver((page.width, page.height), _pipeline(kw["pipeline"]))
     try:
-        writer = Handwriter.load(
-            kw["weights"],
-            kw["device"],
-            check=kw["check"],
-            sample=SampleOptions(bias=kw["bias"], seed=kw["seed"]),
-        )
-        writer.sample.prime = load_style(kw["style"], writer.alphabet)
-        rows, warnings = plan(
-            template.read_text(encoding="utf-8"),
-            out_pattern,
-            read_rows(*source),
-            writer.alphabet,
-            kw["unknown"],
-        )
-        todo = check_outputs(rows, kw["overwrite"], kw["resume"])
-    except (LetterError, StyleError, WeightsError, OSError) as exc:
+        writer = _load(kw)
+        out, rows, warnings, todo = _plan(template, source, out_pattern, kw, writer)
+    except (ValueError, OSError) as exc:  # the letters, files, style and weights errors
         raise click.ClickException(str(exc)) from None
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -126,22 +214,18 @@ def run_letters(
     skipped = sum(1 for r in rows if r.error is None) - len(todo)
     if skipped:
         click.echo(f"{skipped} letter(s) already written, skipped (--resume)", err=True)
-    save = _saver((page.width, page.height), kw["pipeline"])
-    sampler = BatchSampler(writer.sample_texts)
-    bar = tqdm(total=len(todo), unit="letter", disable=None)
-    for row, result in layout_letters(
-        todo, sampler, writer.calibration(), opts, kw["batch_lines"]
-    ):
-        if isinstance(result, str):
-            row.error = result
-            failed.append(row)
-            click.echo(f"row {row.number}: failed: {result}", err=True)
-        else:
-            row.paths = write_letter(result, page, opts, row.paths[0], save)
-        bar.update(1)
-    bar.close()
-    written = sum(1 for r in todo if r.error is None)
+    try:
+        with folder_lock(out.root, "letters"):
+            written = _write_all(todo, writer, page, opts, save, failed)
+    except FileError as exc:
+        raise click.ClickException(str(exc)) from None
+    changed = sum(1 for r in todo if r.error is None and r.changes)
     click.echo(f"wrote {written} letter(s); {len(failed)} row(s) failed", err=True)
+    if changed:
+        click.echo(
+            f"{changed} letter(s) had characters the model cannot write changed (see above)",
+            err=True,
+        )
     return len(failed)
 
 
@@ -169,7 +253,8 @@ def run_letters(
     "--out",
     "out_pattern",
     required=True,
-    help="Output file pattern, e.g. 'out/{last_name}-{first_name}.svg'.",
+    help="Output .svg pattern, e.g. 'out/{last_name}-{first_name}.svg'. Values are made "
+    "safe as file names, and every file stays inside the folder before the first {.",
 )
 @click.option("--page", default="a4", show_default=True, help="a4, letter, ... or WxH.")
 @click.option("--margin", default="2cm", show_default=True)
@@ -183,7 +268,13 @@ def run_letters(
     default="left",
     show_default=True,
 )
-@click.option("--line-spacing", type=float, default=1.0, show_default=True)
+@click.option(
+    "--line-spacing",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Baseline distance in units of 3.2 x-heights, 0.1 to 10.",
+)
 @click.option(
     "--envelope",
     default=None,
@@ -196,20 +287,24 @@ def run_letters(
     help="Built-in style number, your style's name, or 'none'.",
 )
 @bias_option
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--seed",
+    type=click.IntRange(0, 2**32 - 1),
+    default=0,
+    show_default=True,
+    help="Run seed; each letter's own comes from it and the letter, so a letter is the "
+    "same however the run is split or resumed.",
+)
 @click.option(
     "--pipeline",
     default="",
     help="vpype commands run on each page before writing, e.g. 'linemerge linesort'.",
 )
 @click.option(
-    "--batch-lines",
-    type=click.IntRange(1, 1024),
-    default=64,
-    show_default=True,
-    help="Lines of several letters sampled together.",
+    "--resume",
+    is_flag=True,
+    help="Skip finished letters (their first page exists); write the rest.",
 )
-@click.option("--resume", is_flag=True, help="Skip letters whose file already exists.")
 @click.option("--overwrite", is_flag=True, help="Replace existing files.")
 @click.option(
     "--unknown",
