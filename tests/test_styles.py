@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from vpype_handwriting import strokes, styles
 from vpype_handwriting.cli.tools import cli
@@ -19,6 +19,21 @@ def user_styles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "user-styles"
     monkeypatch.setattr(styles, "user_dir", lambda: folder)
     return folder
+
+
+def one_line_error(result: Result) -> str:
+    """The error of a failed command, checked to be one line and no traceback."""
+    assert result.exit_code != 0, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 or "Usage:" in result.output, result.output
+    return lines[-1]
+
+
+def never(*args: object, **kwargs: object) -> None:
+    """Stands in for the heavy work a check must come before."""
+    pytest.fail("the heavy work ran before the inputs were checked")
 
 
 def handwriting_svg(path: Path, words: list[str], scale: float = 1.0) -> Path:
@@ -170,3 +185,52 @@ def test_specimen_rows_that_wrap_push_the_next_rows_down(
     assert all(len(r) >= 2 for r in rows)
     for above, below in zip(rows, rows[1:]):
         assert min(below) > max(above)  # each row starts below the last line of the one above
+
+
+def test_add_checks_the_text_before_reading_the_svg(
+    tmp_path: Path, tiny_weights: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svg = handwriting_svg(tmp_path / "mine.svg", ["tea", "for", "two"])
+    monkeypatch.setattr(styles, "read_svg_polylines", never)
+    text = "tea " * styles.MAX_STYLE_CHARS
+    args = ["styles", "add", "mine", "--svg", str(svg), "--text", text]
+    error = one_line_error(CliRunner().invoke(cli, [*args, "--weights", str(tiny_weights)]))
+    assert f"one line of at most {styles.MAX_STYLE_CHARS} characters" in error
+
+
+def test_add_refuses_an_svg_over_the_size_bound(
+    tmp_path: Path, tiny_weights: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    svg = handwriting_svg(tmp_path / "mine.svg", ["tea", "for", "two"])
+    monkeypatch.setattr(styles, "MAX_SVG_BYTES", svg.stat().st_size - 1)
+    args = ["styles", "add", "mine", "--svg", str(svg), "--text", "tea for two"]
+    error = one_line_error(CliRunner().invoke(cli, [*args, "--weights", str(tiny_weights)]))
+    assert "larger than" in error and "MB" in error
+
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg"><path d="M 0 0 L 10 10"/></svg>'
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"   ",
+        b"\xff\xfe\x00\xd8garbage",
+        b"<svg",
+        b"not xml at all",
+        b"<svg xmlns='http://www.w3.org/2000/svg'>" + b"<g>" * 5000 + b"</svg>",
+        SVG.replace("10 10", "nan 10").encode(),
+        SVG.encode("utf-16"),
+        SVG.encode("latin-1").replace(b"M 0", b"M \xe9"),
+    ],
+    ids=["empty", "blank", "binary", "cut", "text", "unclosed", "nan", "utf16", "latin1"],
+)
+def test_add_with_a_bad_svg_is_a_one_line_error(
+    tmp_path: Path, tiny_weights: Path, user_styles: Path, content: bytes
+) -> None:
+    svg = tmp_path / "bad.svg"
+    svg.write_bytes(content)
+    args = ["styles", "add", "mine", "--svg", str(svg), "--text", "tea for two"]
+    one_line_error(CliRunner().invoke(cli, [*args, "--weights", str(tiny_weights)]))
+    assert not user_styles.exists() or not list(user_styles.iterdir())

@@ -2,14 +2,26 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from safetensors.numpy import load_file, save_file
 
-from vpype_handwriting.weights import WeightsError, load_weights, save_weights
+from vpype_handwriting.config import ModelConfig
+from vpype_handwriting.numpy_net import NumpyNet
+from vpype_handwriting.weights import WeightsError, expected_shapes, load_weights, save_weights
 
-from .conftest import tiny_model
+from .conftest import tiny_config, tiny_model
+
+
+def fields_of_config() -> list[str]:
+    return [f.name for f in fields(ModelConfig)]
 
 
 def copy_weights(src: Path, dst: Path) -> Path:
@@ -47,13 +59,156 @@ def test_truncated_weights_file(tiny_weights: Path, tmp_path: Path) -> None:
         load_weights(folder)
 
 
-def test_weights_that_do_not_match_the_config(tiny_weights: Path, tmp_path: Path) -> None:
-    folder = copy_weights(tiny_weights, tmp_path / "w")
+def edit_config(folder: Path, edit: Callable[[dict], object]) -> Path:
     doc = json.loads((folder / "model.json").read_text())
-    doc["config"]["hidden"] = 20
+    edit(doc)
     (folder / "model.json").write_text(json.dumps(doc))
-    with pytest.raises(WeightsError, match="does not match its config"):
-        load_weights(folder)
+    return folder
+
+
+def loaders() -> list[Callable[[Path], object]]:
+    """Both engines' loaders: the numpy net (CPU writing) and the torch model."""
+    return [NumpyNet.load, load_weights]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "layer"),
+    [
+        ("hidden", 20, "cell1.weight_ih"),
+        ("mixtures", 5, "head.weight"),
+        ("window_k", 3, "window.proj.weight"),
+        ("alphabet", "abc", "cell1.weight_ih"),
+    ],
+)
+def test_weights_that_do_not_match_the_config(
+    tiny_weights: Path, tmp_path: Path, key: str, value: object, layer: str
+) -> None:
+    folder = copy_weights(tiny_weights, tmp_path / "w")
+    edit_config(folder, lambda doc: doc["config"].__setitem__(key, value))
+    config = ModelConfig.from_dict({**tiny_config().to_dict(), key: value})
+    have = tuple(load_file(str(tiny_weights / "model.safetensors"))[layer].shape)
+    want = expected_shapes(config)[layer]
+    message = (
+        f"weights in {folder} do not match their model.json: layer {layer} has shape "
+        f"{have}, expected {want}"
+    )
+    for load in loaders():
+        with pytest.raises(WeightsError) as exc:
+            load(folder)
+        assert str(exc.value) == message
+
+
+def test_expected_shapes_are_the_torch_models() -> None:
+    for kw in ({}, {"hidden": 7, "mixtures": 2, "window_k": 5, "alphabet": "ab"}):
+        state = tiny_model(**kw).state_dict()
+        assert expected_shapes(tiny_config(**kw)) == {
+            k: tuple(v.shape) for k, v in state.items()
+        }
+
+
+@pytest.mark.parametrize(
+    ("damage", "words"),
+    [
+        (lambda doc: doc["config"].pop("alphabet"), "lacks alphabet"),
+        (lambda doc: doc["config"].pop("hidden"), "lacks hidden"),
+        (lambda doc: doc.pop("config"), 'no "config"'),
+        (lambda doc: doc.__setitem__("config", [1, 2]), 'no "config"'),
+        (lambda doc: doc["config"].__setitem__("hidden", "x"), "hidden is 'x'"),
+        (lambda doc: doc["config"].__setitem__("hidden", 0), "hidden is 0"),
+        (lambda doc: doc["config"].__setitem__("hidden", 16.5), "hidden is 16.5"),
+        (lambda doc: doc["config"].__setitem__("mixtures", True), "mixtures is True"),
+        (lambda doc: doc["config"].__setitem__("alphabet", ""), "alphabet"),
+        (lambda doc: doc["config"].__setitem__("alphabet", 7), "alphabet"),
+        (lambda doc: doc["config"].__setitem__("kappa_scale", float("nan")), "kappa_scale"),
+        (lambda doc: doc["config"].__setitem__("kappa_scale", 0), "more than 0"),
+        (lambda doc: doc["config"].__setitem__("offset_std", [1.0]), "offset_std"),
+        (lambda doc: doc["config"].__setitem__("offset_std", [1, -1]), "more than 0"),
+        (lambda doc: doc["config"].__setitem__("x_height", "big"), "x_height"),
+        (lambda doc: doc["config"].__setitem__("hidden", 10**400), "hidden"),
+    ],
+)
+def test_a_damaged_model_json_is_one_line_naming_the_file(
+    tiny_weights: Path, tmp_path: Path, damage: Callable[[dict], object], words: str
+) -> None:
+    folder = edit_config(copy_weights(tiny_weights, tmp_path / "w"), damage)
+    for load in loaders():
+        with pytest.raises(WeightsError) as exc:
+            load(folder)
+        message = str(exc.value)
+        assert str(folder / "model.json") in message and words in message
+        assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("damage", "words"),
+    [
+        (lambda t: t.pop("head.bias"), "layer head.bias is missing"),
+        (lambda t: t.__setitem__("extra.weight", np.zeros(2, np.float16)), "no layer extra"),
+        (lambda t: t["head.bias"].__setitem__(0, np.nan), "head.bias holds values"),
+        (lambda t: t.__setitem__("offset_std", np.array([1, 0], np.float16)), "offset_std"),
+        (lambda t: t.__setitem__("head.bias", t["head.bias"].astype(np.int32)), "head.bias"),
+    ],
+)
+def test_damaged_tensors_are_one_line_naming_the_layer(
+    tiny_weights: Path, tmp_path: Path, damage: Callable[[dict], object], words: str
+) -> None:
+    folder = copy_weights(tiny_weights, tmp_path / "w")
+    tensors = dict(load_file(str(folder / "model.safetensors")))
+    damage(tensors)
+    save_file(tensors, str(folder / "model.safetensors"))
+    for load in loaders():
+        with pytest.raises(WeightsError, match=f"weights in {folder} do not match") as exc:
+            load(folder)
+        assert words in str(exc.value)
+
+
+def test_handwrite_with_damaged_weights_is_a_one_line_error(
+    tiny_weights: Path, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+    from vpype_cli import cli as vpype
+
+    damages: list[Callable[[dict], object]] = [
+        lambda doc: doc["config"].__setitem__("hidden", 20),
+        lambda doc: doc["config"].__setitem__("hidden", "x"),
+        lambda doc: doc["config"].pop("alphabet"),
+        lambda doc: doc["config"].__setitem__("mixtures", 5),
+    ]
+    for k, damage in enumerate(damages):
+        folder = edit_config(copy_weights(tiny_weights, tmp_path / str(k)), damage)
+        result = CliRunner().invoke(
+            vpype, ["handwrite", "--weights", str(folder), "--style", "none", "hi"]
+        )
+        assert result.exit_code != 0 and isinstance(result.exception, SystemExit)
+        assert "Traceback" not in result.output and "model.json" in result.output
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=12,
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    key=st.sampled_from([*fields_of_config(), "config", "other"]),
+    value=json_values,
+)
+def test_any_config_value_loads_or_is_a_weights_error(
+    tiny_weights: Path, tmp_path_factory: pytest.TempPathFactory, key: str, value: object
+) -> None:
+    folder = copy_weights(tiny_weights, tmp_path_factory.mktemp("fuzz") / "w")
+    target = (lambda doc: doc) if key in ("config", "other") else (lambda doc: doc["config"])
+    edit_config(folder, lambda doc: target(doc).__setitem__(key, value))
+    try:
+        NumpyNet.load(folder)
+    except WeightsError as exc:
+        assert "\n" not in str(exc)
 
 
 def test_damaged_config(tiny_weights: Path, tmp_path: Path) -> None:

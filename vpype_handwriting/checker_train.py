@@ -291,7 +291,7 @@ class CheckerTrainer:
         """Calibrate the threshold on the validation lines and write the fp16 weights."""
         from safetensors.torch import save_file
 
-        from .weights import _atomic_write
+        from .files import write_atomic
 
         scores, cer = line_scores(self.net, self.val_data)
         self.net.config.threshold = float(np.quantile(scores, self.opts.quantile))
@@ -306,8 +306,8 @@ class CheckerTrainer:
             "val_median_nats_per_char": round(float(np.median(scores)), 4),
             "threshold_quantile": self.opts.quantile,
         }
-        _atomic_write(out / CHECKER_WEIGHTS, lambda tmp: save_file(tensors, str(tmp)))
-        _atomic_write(
+        write_atomic(out / CHECKER_WEIGHTS, lambda tmp: save_file(tensors, str(tmp)))
+        write_atomic(
             out / CHECKER_CONFIG, lambda tmp: tmp.write_text(json.dumps(meta, indent=2) + "\n")
         )
         return meta

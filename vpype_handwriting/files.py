@@ -43,20 +43,23 @@ def read_text(path: str | Path, limit: int, what: str = "") -> str:
         ) from None
 
 
-def write_atomic(path: Path, write: Callable[[IO[str]], None]) -> None:
-    """Write ``path`` through a temporary file beside it (a name of its own, so two runs
-    never share one), renamed over ``path`` only once complete: a failure (a full disk)
-    leaves the old file or none, never half of one."""
-    fd, tmp = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.stem[:40]}.", suffix=f".partial{path.suffix}"
-    )
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """Call ``write`` on a temporary file beside ``path`` (a name of its own, so two runs
+    never share one), then rename it over ``path``: a crash or a full disk leaves the old
+    file or none, never half of one, and the temporary file goes on failure. The file gets
+    the usual permissions (a temporary file is created readable by its owner only)."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name[:60]}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            write(fh)
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
-            os.unlink(tmp)
+            tmp.unlink()
         raise
 
 

@@ -113,13 +113,16 @@ class NumpyNet:
     @classmethod
     def load(cls, path: Path | None = None) -> NumpyNet:
         """The net from a weights folder or file (the shipped weights by default)."""
-        from .weights import WeightsError, read_tensors
+        from .weights import WeightsError, read_tensors, shipped_weights
 
-        config, tensors = read_tensors(path)
+        path = shipped_weights() if path is None else Path(path)
+        config, tensors = read_tensors(path)  # checks every layer's shape against the config
         try:
             return cls(config, tensors)
         except (KeyError, ValueError, IndexError) as exc:
-            raise WeightsError(f"weights do not match their config ({exc})") from None
+            raise WeightsError(
+                f"weights in {path} do not match their config ({exc})"
+            ) from None
 
     def initial_state(self, batch: int) -> NetState:
         cfg = self.config

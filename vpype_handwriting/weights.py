@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .config import ModelConfig
+from .files import write_atomic
 
 if TYPE_CHECKING:  # torch is imported only by the functions that build a torch model
     import torch
@@ -43,17 +44,6 @@ def _paths(path: Path) -> tuple[Path, Path]:
     return path, path.with_suffix(".json")
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    """Write through a temporary file and rename it over ``path``; the file gets the usual
-    permissions (safetensors creates it readable by its owner only)."""
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    os.replace(tmp, path)
-
-
 def save_weights(model: HandwritingModel, path: Path, meta: dict[str, Any]) -> None:
     """Write ``model.safetensors`` (fp16) and ``model.json`` (config + ``meta``) atomically."""
     import torch
@@ -66,21 +56,117 @@ def save_weights(model: HandwritingModel, path: Path, meta: dict[str, Any]) -> N
         for k, v in model.state_dict().items()
     }
     doc = {"config": model.config.to_dict(), **meta, "data_terms": DATA_TERMS}
-    _atomic_write(weights, lambda tmp: save_file(tensors, str(tmp)))
-    _atomic_write(config, lambda tmp: tmp.write_text(json.dumps(doc, indent=2) + "\n"))
+    write_atomic(weights, lambda tmp: save_file(tensors, str(tmp)))
+    write_atomic(config, lambda tmp: tmp.write_text(json.dumps(doc, indent=2) + "\n"))
+
+
+#: The keys of a model.json ``config`` that fix the network's shape; the others have
+#: defaults (files written before they existed still load).
+SHAPE_KEYS = ("alphabet", "hidden", "window_k", "mixtures", "kappa_scale", "offset_std")
+
+
+def _is_number(value: Any, whole: bool = False) -> bool:
+    """A JSON number (an int for ``whole``) that is finite as a float."""
+    if isinstance(value, bool) or not isinstance(value, int if whole else (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an int past float range
+        return False
+
+
+def _config_problem(config: Any) -> str | None:
+    """What makes the ``config`` of a model.json unusable, or None."""
+    if not isinstance(config, dict):
+        return 'it has no "config" object'
+    missing = [key for key in SHAPE_KEYS if key not in config]
+    if missing:
+        return f"its config lacks {', '.join(missing)}"
+    cfg = ModelConfig.from_dict(config)
+    if not isinstance(cfg.alphabet, str) or not cfg.alphabet:
+        return "alphabet is not a text of characters"
+    for key in ("hidden", "window_k", "mixtures", "keep_every"):
+        value = getattr(cfg, key)
+        if not (_is_number(value, whole=True) and value >= 1):
+            return f"{key} is {repr(value)[:40]}, not a whole number of 1 or more"
+    std = cfg.offset_std
+    if not (isinstance(std, list) and len(std) == 2 and all(_is_number(v) for v in std)):
+        return f"offset_std is {repr(std)[:40]}, not two numbers"
+    for key in ("kappa_scale", "x_height", "char_width", "dropout"):
+        value = getattr(cfg, key)
+        if not (_is_number(value) and value >= 0):
+            return f"{key} is {repr(value)[:40]}, not a finite number of 0 or more"
+    if cfg.kappa_scale == 0 or min(std) <= 0:
+        return "kappa_scale and offset_std must be more than 0"
+    return None
 
 
 def read_meta(path: Path) -> dict[str, Any]:
-    """The JSON document saved beside the weights."""
+    """The JSON document saved beside the weights; a :class:`WeightsError` naming the file
+    and the problem when it is missing, not JSON or its ``config`` is unusable."""
     _, config = _paths(path)
     try:
-        doc = json.loads(config.read_text())
-        ModelConfig.from_dict(doc["config"])
+        doc = json.loads(config.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise WeightsError(f"weights config {config} is missing") from None
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise WeightsError(f"weights config {config} is damaged ({exc})") from None
+    problem = _config_problem(doc.get("config") if isinstance(doc, dict) else None)
+    if problem is not None:
+        raise WeightsError(f"weights config {config} is damaged: {problem}")
     return doc
+
+
+def expected_shapes(config: ModelConfig) -> dict[str, tuple[int, ...]]:
+    """The shape of every tensor of :class:`~vpype_handwriting.model.HandwritingModel`
+    for ``config`` (its ``state_dict``), worked out without torch."""
+    h, v, m, k = config.hidden, config.vocab, config.mixtures, config.window_k
+    shapes: dict[str, tuple[int, ...]] = {
+        "cell1.weight_ih": (4 * h, 3 + v),
+        "cell1.weight_hh": (4 * h, h),
+        "cell1.bias_ih": (4 * h,),
+        "cell1.bias_hh": (4 * h,),
+        "window.proj.weight": (3 * k, h),
+        "window.proj.bias": (3 * k,),
+        "head.weight": (1 + 6 * m, 3 * h),
+        "head.bias": (1 + 6 * m,),
+        "offset_std": (2,),
+    }
+    for name in ("lstm2", "lstm3"):
+        shapes |= {
+            f"{name}.weight_ih_l0": (4 * h, 3 + h + v),
+            f"{name}.weight_hh_l0": (4 * h, h),
+            f"{name}.bias_ih_l0": (4 * h,),
+            f"{name}.bias_hh_l0": (4 * h,),
+        }
+    return shapes
+
+
+def check_tensors(
+    config: ModelConfig, tensors: dict[str, Any], weights: Path, weights_config: Path
+) -> None:
+    """Raise a :class:`WeightsError` unless ``tensors`` (read from ``weights``) are the
+    network ``config`` (from ``weights_config``) describes: every layer there, of its
+    shape, in finite floating-point numbers."""
+    import numpy as np
+
+    where = f"weights in {weights.parent} do not match their {weights_config.name}"
+    expected = expected_shapes(config)
+    for key, shape in expected.items():
+        if key not in tensors:
+            raise WeightsError(f"{where}: layer {key} is missing (expected shape {shape})")
+        have = tuple(np.shape(tensors[key]))
+        if have != shape:
+            raise WeightsError(f"{where}: layer {key} has shape {have}, expected {shape}")
+    extra = sorted(set(tensors) - set(expected))
+    if extra:
+        raise WeightsError(f"{where}: it has no layer {extra[0]}")
+    for key, value in tensors.items():
+        value = np.asarray(value)
+        if not np.issubdtype(value.dtype, np.floating) or not np.isfinite(value).all():
+            raise WeightsError(f"{where}: layer {key} holds values that are not numbers")
+    if not (np.asarray(tensors["offset_std"]) > 0).all():
+        raise WeightsError(f"{where}: offset_std is not positive")
 
 
 def read_tensors(path: Path | None = None) -> tuple[ModelConfig, dict[str, Any]]:
@@ -90,7 +176,7 @@ def read_tensors(path: Path | None = None) -> tuple[ModelConfig, dict[str, Any]]
     from safetensors.numpy import load_file
 
     path = shipped_weights() if path is None else Path(path)
-    weights, _ = _paths(path)
+    weights, meta = _paths(path)
     doc = read_meta(path)
     if not weights.is_file():
         raise WeightsError(f"weights file {weights} is missing")
@@ -98,7 +184,9 @@ def read_tensors(path: Path | None = None) -> tuple[ModelConfig, dict[str, Any]]
         tensors = load_file(str(weights))
     except (SafetensorError, OSError, ValueError) as exc:
         raise WeightsError(f"weights file {weights} is damaged or truncated ({exc})") from None
-    return ModelConfig.from_dict(doc["config"]), tensors
+    config = ModelConfig.from_dict(doc["config"])
+    check_tensors(config, tensors, weights, meta)
+    return config, tensors
 
 
 def load_weights(

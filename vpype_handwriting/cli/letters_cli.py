@@ -74,7 +74,12 @@ def _saver(page_size: tuple[float, float], pipeline: str):
             import vpype_cli
 
             doc = vpype_cli.execute(pipeline, document=doc)
-        write_atomic(path, lambda fh: vp.write_svg(fh, doc, set_date=False))  # same bytes
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                vp.write_svg(fh, doc, set_date=False)  # no date: same seed, same bytes
+
+        write_atomic(path, write)
 
     return save
 

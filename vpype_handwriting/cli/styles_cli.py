@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..limits import MAX_SEED
 from .tools import _fail, bias_option, cli, weights_option
 
 
@@ -26,15 +27,14 @@ def styles(ctx: click.Context) -> None:
         return
     from .. import styles as st
 
-    try:
-        found = st.list_styles()
-    except st.StyleError as exc:
-        _fail(exc)
-    if not found:
+    found, damaged = st.scan_styles()
+    if not found and not damaged:
         click.echo("no styles installed")
     for style in found:
         kind = "built-in" if style.builtin else "yours"
         click.echo(f"{style.name:>10}  {kind:8}  {style.text!r}  ({style.source})")
+    for bad in damaged:
+        click.echo(f"{bad.name:>10}  damaged   ({bad.problem}): {bad.fix}")
 
 
 @styles.command("add")
@@ -58,12 +58,12 @@ def styles_add(name: str, svg: Path, text: str, weights: Path | None, overwrite:
     from ..config import ModelConfig
     from ..weights import WeightsError, read_meta, shipped_weights
 
-    try:
+    try:  # the cheap checks first: the name, the text, the size of the SVG
+        st.user_style_path(name, overwrite)
+        text = st.check_text(text)
         config = ModelConfig.from_dict(read_meta(weights or shipped_weights())["config"])
         offsets = st.sample_from_polylines(st.read_svg_polylines(svg), text, config)
-        path = st.save_user_style(
-            name, " ".join(text.split()), offsets, f"from {svg.name}", overwrite
-        )
+        path = st.save_user_style(name, text, offsets, f"from {svg.name}", overwrite)
     except (st.StyleError, WeightsError) as exc:
         _fail(exc)
     click.echo(f"added style {name!r} ({len(offsets)} points) at {path}")
@@ -76,10 +76,10 @@ def styles_remove(name: str) -> None:
     """Delete one of your own styles."""
     from .. import styles as st
 
-    path = st.user_dir() / f"{name}.json"
-    if not path.is_file():
-        _fail(st.StyleError(f"you have no style named {name!r}"))
-    path.unlink()
+    try:
+        st.remove_user_style(name)
+    except st.StyleError as exc:
+        _fail(exc)
     click.echo(f"removed style {name!r}")
 
 
@@ -96,15 +96,21 @@ def styles_remove(name: str) -> None:
 )
 @weights_option
 @bias_option
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True)
 def styles_specimen(
     out: Path, text: str, weights: Path | None, bias: float, seed: int
 ) -> None:
-    """Every style writing the same sentence, one per line, to SVG or PNG."""
+    """Every style writing the same sentence, one per line, to SVG or PNG.
+
+    The output's folder must exist; PNG needs matplotlib (the ``plot`` extra).
+    """
+    from ..limits import LimitError
     from ..specimen import specimen_sheet
 
     try:
         specimen_sheet(out, text, weights, bias, seed)
-    except (ValueError, RuntimeError) as exc:
+    except LimitError as exc:
+        raise click.BadParameter(str(exc), param_hint=f"--{exc.option}") from None
+    except (ValueError, RuntimeError, OSError) as exc:
         _fail(exc)
     click.echo(f"wrote {out}")

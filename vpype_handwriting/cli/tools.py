@@ -295,9 +295,11 @@ def inspect(
     from ..numpy_net import NumpyNet
     from ..render import render_inspection
     from ..sampling import SampleOptions, replay
+    from ..specimen import check_output
     from ..writer import Handwriter
 
     try:
+        check_output(out, (".png",))  # before sampling: the folder, matplotlib
         writer = Handwriter.load(weights, "cpu", sample=SampleOptions(bias=bias, seed=seed))
         from ..styles import load_style
 
@@ -305,7 +307,7 @@ def inspect(
         (line,) = writer.sample_texts([writer.prepare_text(text)])
         assert isinstance(writer.model, NumpyNet)  # loaded for the CPU above
         render_inspection(line, replay(writer.model, line, writer.sample.prime), out)
-    except (ValueError, RuntimeError) as exc:
+    except (ValueError, RuntimeError, OSError) as exc:
         _fail(exc)
     state = f"FAILED: {line.failure}" if line.failure else "ok"
     click.echo(f"{len(line.offsets)} points, {line.attempts} attempt(s), {state}; wrote {out}")
