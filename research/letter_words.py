@@ -9,7 +9,7 @@ it reads ``next`` there, as the reader often does not; so this compares weights,
 and biases on the letter itself (``--check``: what ``handwrite`` keeps after the checker's
 retries).
 
-    python benchmarks/letter_words.py [--weights DIR] [--style 1] [--bias 1.5]
+    python research/letter_words.py [--weights DIR] [--style 1] [--bias 1.5]
                                       [--seeds 1,2,3,4] [--letters x] [--sentences FILE]
 """
 
@@ -19,7 +19,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from legibility import READER, read_written, tally  # beside this script
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))  # legibility.py and sample_page.py live there
+
+from legibility import READER, read_written, tally  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 

@@ -9,8 +9,8 @@ crops, each scaled to the same height, in an order drawn at random and saved to
 ``KEY.json``. Note the numbers of the flawed crops, then ``--unblind`` counts them by
 writer: human or model.
 
-    python benchmarks/human_words.py --word It --n 30 --out words-It
-    python benchmarks/human_words.py --unblind words-It --flawed 3,8,17
+    python research/human_words.py --word It --n 30 --out words-It
+    python research/human_words.py --unblind words-It --flawed 3,8,17
 """
 
 from __future__ import annotations

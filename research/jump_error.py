@@ -10,7 +10,7 @@ writer put the pen down, in x-heights: for the moves back left (late strokes) an
 the right, overall and by the character the attention window weighs most (one figure
 for each weights folder given). Pen-down steps are listed for scale.
 
-    python benchmarks/jump_error.py [--weights weights RUN/epochs/58 ...] [--bias 1.5]
+    python research/jump_error.py [--weights weights RUN/epochs/58 ...] [--bias 1.5]
                                     [--chars xHE5tiT]
 """
 

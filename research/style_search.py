@@ -9,10 +9,10 @@ without the checker (the failed-line checks resample as in ``handwrite``).
 first, the words the reader does not find, the CER, and the lines the failed-line checks
 would send back (a hand the net cannot hold, as style 7's).
 
-    python benchmarks/style_search.py [--weights DIR] [--candidates 40] [--seeds 1,2]
-    python benchmarks/style_search.py --styles 1,8,mine --seeds 3,4,5,6   # named only
-    python benchmarks/style_search.py --with-chars HEM --baseline 9 --candidates 20
-    python benchmarks/style_search.py --with-chars I --probes late_bars.txt --sentences 0
+    python research/style_search.py [--weights DIR] [--candidates 40] [--seeds 1,2]
+    python research/style_search.py --styles 1,8,mine --seeds 3,4,5,6   # named only
+    python research/style_search.py --with-chars HEM --baseline 9 --candidates 20
+    python research/style_search.py --with-chars I --probes late_bars.txt --sentences 0
 
 ``--with-chars`` keeps the validation lines that hold at least one of those characters
 (a writer whose capitals the net then sees); ``--baseline`` names the styles scored beside
@@ -29,15 +29,24 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-from legibility import READER, read_written, tally  # beside this script
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))  # legibility.py and sample_page.py live there
+
+from legibility import READER, read_written, tally  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PROBES = ("capitals.txt", "x_words.txt", "digits.txt", "fives.txt")
 
 
 def probe_texts(sentences: int, probes: tuple[str, ...] = PROBES) -> list[str]:
-    texts = [t for f in probes for t in (HERE / f).read_text().splitlines() if t.strip()]
-    main = [t for t in (HERE / "sentences.txt").read_text().splitlines() if t.strip()]
+    texts = [
+        t
+        for f in probes
+        for t in (HERE / f if (HERE / f).exists() else BENCH / f).read_text().splitlines()
+        if t.strip()
+    ]
+    main = [t for t in (BENCH / "sentences.txt").read_text().splitlines() if t.strip()]
     return texts + main[:sentences]
 
 

@@ -11,7 +11,7 @@ letter) and how many of the flawed ones, and of the flawed ones, how many it rea
 text asked for (the dropped letter read back in from the word around it). No reader is
 needed; the same seeds give the same lines, so checkers compare on the same ink.
 
-    python benchmarks/checker_mutations.py [--weights DIR] [--checkers DIR ...]
+    python research/checker_mutations.py [--weights DIR] [--checkers DIR ...]
                                            [--seeds 1,2] [--sentences benchmarks/sentences.txt]
 """
 
@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+BENCH = HERE.parent / "benchmarks"
 
 
 def first_attempts(weights: Path | None, texts: list[str], seeds: list[int]) -> list:
@@ -45,7 +46,7 @@ def main() -> None:
     parser.add_argument(
         "--checkers", type=Path, nargs="*", default=None, help="folders (default: --weights)"
     )
-    parser.add_argument("--sentences", type=Path, default=HERE / "sentences.txt")
+    parser.add_argument("--sentences", type=Path, default=BENCH / "sentences.txt")
     parser.add_argument("--seeds", default="1,2")
     parser.add_argument("--show", action="store_true", help="list the flawed lines passed")
     args = parser.parse_args()

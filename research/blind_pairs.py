@@ -7,8 +7,8 @@ finds the lines that came out different, and draws each pair, one above the othe
 order drawn at random and saved to ``KEY.json`` beside the sheets. Note which of each pair
 (``top``/``bot``) has a flawed word, then ``--unblind`` with those notes counts them by run.
 
-    python benchmarks/blind_pairs.py RUN_A RUN_B --seeds 1,2,3 --out pairs
-    python benchmarks/blind_pairs.py --unblind pairs --top 0,7 --bot 3,12
+    python research/blind_pairs.py RUN_A RUN_B --seeds 1,2,3 --out pairs
+    python research/blind_pairs.py --unblind pairs --top 0,7 --bot 3,12
 """
 
 from __future__ import annotations
@@ -17,11 +17,16 @@ import argparse
 import csv
 import json
 import random
+import sys  # noqa: E402
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from legibility import load_ink  # beside this script
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))  # legibility.py and sample_page.py live there
+
+from legibility import load_ink  # noqa: E402
 
 
 def rows(run: Path, seed: int) -> list[dict]:

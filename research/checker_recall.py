@@ -7,7 +7,7 @@ got wrong it sends back (what the retries can mend) and how many of the ones the
 reads right (time spent for nothing), and the first attempts' numbers the reader read right,
 so that two checkers, or two synthesis weights, compare on the same lines.
 
-    python benchmarks/checker_recall.py [--weights DIR] [--checkers DIR ...] [--seeds 11,12,13]
+    python research/checker_recall.py [--weights DIR] [--checkers DIR ...] [--seeds 11,12,13]
                                         [--style 10]
                                         [--sentences benchmarks/digits.txt ...] [--show]
 """
@@ -20,7 +20,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from legibility import READER, read_written  # beside this script
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))  # legibility.py and sample_page.py live there
+
+from legibility import READER, read_written  # noqa: E402
 
 
 def sample_and_read(args: argparse.Namespace, texts: list[str]) -> list[tuple]:
@@ -54,7 +58,7 @@ def main() -> None:
     here = Path(__file__).resolve().parent
     parser.add_argument(
         "--sentences", type=Path, nargs="+",
-        default=[here / "digits.txt", here / "fives.txt"],
+        default=[here.parent / "benchmarks" / "digits.txt", here / "fives.txt"],
     )  # fmt: skip
     parser.add_argument("--seeds", default="11,12,13")
     parser.add_argument("--style", default=None, help="default: the command's; or none")

@@ -7,7 +7,7 @@ letter's. A word read differently is not always written wrong (the reader errs t
 one character in twenty on human lines), but a dropped, doubled or scribbled letter shows up
 here, so these are the words to look at in the renders (``--png``).
 
-    python benchmarks/page_audit.py [--seeds 1,2,3,4,5] [--weights DIR] [--style 1]
+    python research/page_audit.py [--seeds 1,2,3,4,5] [--weights DIR] [--style 1]
                                     [--out page-audit]
 """
 
@@ -18,8 +18,11 @@ import difflib
 import sys
 from pathlib import Path
 
-from legibility import READER, read_lines  # beside this script
-from sample_page import HERE, draw_page, write_page
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCH))  # legibility.py and sample_page.py live there
+
+from legibility import READER, read_lines  # noqa: E402
+from sample_page import draw_page, write_page  # noqa: E402
 
 
 def word_diffs(expected: list[str], read: list[str]) -> list[tuple[str, str]]:
@@ -35,7 +38,7 @@ def word_diffs(expected: list[str], read: list[str]) -> list[tuple[str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="1,2,3,4,5")
-    parser.add_argument("--letter", type=Path, default=HERE / "letter.txt")
+    parser.add_argument("--letter", type=Path, default=BENCH / "letter.txt")
     parser.add_argument("--wrap", default="17cm")
     parser.add_argument("--weights", type=Path, help="weights folder (default: the shipped)")
     parser.add_argument("--style", default=None, help="default: the command's")
