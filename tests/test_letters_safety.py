@@ -277,7 +277,7 @@ def test_an_output_folder_that_is_a_file_is_a_clear_error(
     (tmp_path / "out").write_text("a file")
     result = run(tmp_path, tiny_weights, [{"first": "Ann", "file": "a"}])
     assert_no_traceback(result)
-    assert result.exit_code == 1 and "cannot write in out" in result.output
+    assert result.exit_code == 1 and "out is a file, not a folder" in result.output
 
 
 def test_a_full_disk_stops_the_run_with_no_partial_file(

@@ -86,6 +86,8 @@ def folder_lock(folder: Path, command: str) -> Iterator[None]:
     """Hold ``folder`` for one run of ``command``: a second run into the same folder fails
     at once instead of racing on the same files. The lock is the operating system's (it
     goes with the process, even a killed one)."""
+    if folder.exists() and not folder.is_dir():
+        raise FileError(f"{folder} is a file, not a folder: write elsewhere")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / LOCK_NAME

@@ -1,5 +1,5 @@
 """Flawed copies of real lines for the legibility checker to learn from
-(``train-checker --mutate``, ``--swap``; ``benchmarks/checker_mutations.py``).
+(``train-checker --mutate``, ``--swap``; ``research/checker_mutations.py``).
 
 A recognizer trained on whole lines only reads the word it expects; these copies put one
 letter in the ink that the word around it does not: a letter dropped, written twice or
