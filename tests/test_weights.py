@@ -280,3 +280,30 @@ def test_average_refuses_weights_of_other_networks(tmp_path: Path) -> None:
     assert "another config" in result.output and not (tmp_path / "c").exists()
     result = CliRunner().invoke(cli, ["average", str(tmp_path / "a"), "--out", str(tmp_path)])
     assert result.exit_code != 0 and "two or more" in result.output
+
+
+def test_the_weights_environment_variable_names_the_default_weights(
+    tiny_weights: Path, tmp_path: Path, monkeypatch
+) -> None:
+    import subprocess
+    import sys
+
+    from vpype_handwriting.weights import WEIGHTS_ENV, default_weights, shipped_weights
+
+    monkeypatch.delenv(WEIGHTS_ENV, raising=False)
+    assert default_weights() == shipped_weights()
+    monkeypatch.setenv(WEIGHTS_ENV, str(tiny_weights))
+    assert default_weights() == tiny_weights
+    out = tmp_path / "o.svg"
+    proc = subprocess.run(
+        [sys.executable, "-c", "from vpype_cli.cli import cli; cli()", "handwrite",
+         "--style", "none", "--seed", "1", "hello", "write", str(out)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    monkeypatch.setenv(WEIGHTS_ENV, str(tmp_path / "nowhere"))
+    proc = subprocess.run(
+        [sys.executable, "-c", "from vpype_cli.cli import cli; cli()", "handwrite", "hi"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode != 0 and "nowhere" in proc.stderr and "Traceback" not in proc.stderr

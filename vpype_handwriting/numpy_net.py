@@ -113,9 +113,9 @@ class NumpyNet:
     @classmethod
     def load(cls, path: Path | None = None) -> NumpyNet:
         """The net from a weights folder or file (the shipped weights by default)."""
-        from .weights import WeightsError, read_tensors, shipped_weights
+        from .weights import WeightsError, default_weights, read_tensors
 
-        path = shipped_weights() if path is None else Path(path)
+        path = default_weights() if path is None else Path(path)
         config, tensors = read_tensors(path)  # checks every layer's shape against the config
         try:
             return cls(config, tensors)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,17 @@ DATA_TERMS = (
 
 class WeightsError(ValueError):
     """The weights are missing, damaged or do not match their config."""
+
+
+#: Environment variable naming the weights used when no ``--weights`` is given.
+WEIGHTS_ENV = "VPYPE_HANDWRITING_WEIGHTS"
+
+
+def default_weights() -> Path:
+    """The weights used when none are named: ``$VPYPE_HANDWRITING_WEIGHTS`` (a folder or a
+    ``.safetensors`` file) when it is set, else the shipped ones."""
+    named = os.environ.get(WEIGHTS_ENV, "").strip()
+    return Path(named).expanduser() if named else shipped_weights()
 
 
 def shipped_weights() -> Path:
@@ -175,7 +187,7 @@ def read_tensors(path: Path | None = None) -> tuple[ModelConfig, dict[str, Any]]
     from safetensors import SafetensorError
     from safetensors.numpy import load_file
 
-    path = shipped_weights() if path is None else Path(path)
+    path = default_weights() if path is None else Path(path)
     weights, meta = _paths(path)
     doc = read_meta(path)
     if not weights.is_file():
@@ -198,7 +210,7 @@ def load_weights(
 
     from .model import HandwritingModel
 
-    path = shipped_weights() if path is None else Path(path)
+    path = default_weights() if path is None else Path(path)
     config, arrays = read_tensors(path)
     weights, _ = _paths(path)
     model = HandwritingModel(config)

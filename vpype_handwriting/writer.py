@@ -15,7 +15,7 @@ from . import alphabet as alpha
 from .layout import Calibration, LayoutOptions, WrittenLine, layout_text
 from .numpy_net import NumpyNet
 from .sampling import SampledLine, SampleOptions, sample_lines
-from .weights import WeightsError, load_weights, shipped_weights
+from .weights import WeightsError, default_weights, load_weights
 
 if TYPE_CHECKING:
     from .checker import Checker
@@ -40,7 +40,7 @@ def cached_checker(weights: str | None) -> Checker | None:
     folder), or None when those weights have none."""
     from .checker import Checker
 
-    path = shipped_weights() if weights is None else Path(weights)
+    path = default_weights() if weights is None else Path(weights)
     folder = path if path.is_dir() else path.parent
     return Checker.load(folder) if Checker.available(folder) else None
 

@@ -112,9 +112,9 @@ def train_checker(
     from .. import iamondb
     from ..checker_train import CheckerOptions, CheckerTrainer
     from ..mutations import point_chars
-    from ..weights import load_weights, read_meta, shipped_weights
+    from ..weights import default_weights, load_weights, read_meta
 
-    folder = Path(weights) if weights is not None else shipped_weights()
+    folder = Path(weights) if weights is not None else default_weights()
     folder = folder if folder.is_dir() else folder.parent
     torch.set_num_threads(1)  # beside a synthesis run; the LSTMs are too small for two
     try:

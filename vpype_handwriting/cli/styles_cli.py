@@ -56,12 +56,12 @@ def styles_add(name: str, svg: Path, text: str, weights: Path | None, overwrite:
     """
     from .. import styles as st
     from ..config import ModelConfig
-    from ..weights import WeightsError, read_meta, shipped_weights
+    from ..weights import WeightsError, default_weights, read_meta
 
     try:  # the cheap checks first: the name, the text, the size of the SVG
         st.user_style_path(name, overwrite)
         text = st.check_text(text)
-        config = ModelConfig.from_dict(read_meta(weights or shipped_weights())["config"])
+        config = ModelConfig.from_dict(read_meta(weights or default_weights())["config"])
         offsets = st.sample_from_polylines(st.read_svg_polylines(svg), text, config)
         path = st.save_user_style(name, text, offsets, f"from {svg.name}", overwrite)
     except (st.StyleError, WeightsError) as exc:
