@@ -2,7 +2,8 @@
 
 Writes every sentence of ``sentences.txt`` (42 letter-style sentences: capitals, digits,
 punctuation; none from IAM-OnDB) one per line with the default settings, saves the SVG, a PNG
-and the expected text, then runs ``../shared/tools/reader/reader.py cer`` on the SVG and
+and the expected text, then runs the recognizer given as ``--reader`` (an online-
+handwriting recognizer's ``reader.py`` taking ``cer SVG --text-file TXT``) on the SVG and
 prints the character error rate, how often the sampler's own failed-line detection (stuck
 or runaway attention, scribbles) and the legibility checker sent a line back, the lines
 still failing after the retries, and the seconds taken. ``--no-check`` writes without the
@@ -10,8 +11,8 @@ checker (the same seeds give the same first attempts, so the two runs compare li
 ``--per-line`` adds a table of each line (the reader's reading and error, the checker's
 score and reading, the attempts) and each line's ink (``-lines.npz``, for ``blind_pairs.py``).
 
-    python benchmarks/legibility.py [--out DIR] [--bias 0.75] [--seeds 1,2,3] [--style 3]
-                                    [--weights DIR] [--no-check] [--per-line]
+    python benchmarks/legibility.py --reader PATH/reader.py [--out DIR] [--bias 0.75]
+        [--seeds 1,2,3] [--style 3] [--weights DIR] [--no-check] [--per-line] [--json FILE]
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ import sys
 import time
 from pathlib import Path
 
+import report  # beside this script
+
 HERE = Path(__file__).resolve().parent
-READER = HERE.parent.parent / "shared" / "tools" / "reader" / "reader.py"
 
 
 def write_and_read(args: argparse.Namespace, sentences: list[str], seed: int) -> dict:
@@ -225,7 +227,10 @@ def main() -> None:
     )
     parser.add_argument("--style", default=None, help="default: the command's; or none")
     parser.add_argument("--weights", type=Path, default=None)
-    parser.add_argument("--reader", type=Path, default=READER)
+    parser.add_argument(
+        "--reader", type=Path, required=True, help="the recognizer's reader.py (it says so)"
+    )
+    parser.add_argument("--json", type=Path, default=None, help="save the figures here")
     parser.add_argument(
         "--no-check", dest="check", action="store_false", help="without the checker"
     )
@@ -248,6 +253,7 @@ def main() -> None:
     resampled = sum(r["resampled"] for r in runs)
     broken = sum(r["broken"] for r in runs)
     illegible = sum(r["illegible"] for r in runs)
+    print(f"reader             {args.reader.resolve()}")
     print(f"sentences          {len(sentences)} x seeds {','.join(map(str, args.seeds))}")
     print(f"style              {args.style}, bias {runs[0]['bias']}, checker {args.check}")
     for seed, r in zip(args.seeds, runs):
@@ -257,9 +263,26 @@ def main() -> None:
     print(f"  failed-line detection fired on {broken} ({100 * broken / n:.1f}%)")
     print(f"  legibility checker sent back   {illegible} ({100 * illegible / n:.1f}%)")
     print(f"lines still failed {sum(r['failed'] for r in runs)}")
-    print(
-        f"seconds            {sum(r['seconds'] for r in runs) / len(runs):.1f} per seed "
-        "(load + sample + layout)"
+    seconds = sum(r["seconds"] for r in runs) / len(runs)
+    print(f"seconds            {seconds:.1f} per seed (load + sample + layout)")
+    cer = sum(r["cer"] for r in runs) / len(runs)
+    seeds = " / ".join(f"{r['cer']:.3f}" for r in runs)
+    report.save(
+        args.json,
+        "legibility",
+        [
+            ("reader", args.reader.parent.name + "/" + args.reader.name),
+            (
+                f"reader CER, {len(sentences)} sentences x {len(runs)} seeds",
+                f"{cer:.3f} ({seeds})",
+            ),
+            ("checker", "on" if args.check else "off"),
+            ("lines written again", f"{resampled} of {n}"),
+            ("lines the failed-line checks sent back", f"{broken} of {n}"),
+            ("lines the legibility checker sent back", f"{illegible} of {n}"),
+            ("lines still failing", f"{sum(r['failed'] for r in runs)} of {n}"),
+            ("seconds per seed (load, sample, layout)", f"{seconds:.1f}"),
+        ],
     )
 
 

@@ -4,7 +4,7 @@ Writes ``--count`` letters (A4, 2.5 mm x-height, wrapped to the page) into a tem
 each letter's lines sampled as one batch, and prints letters per minute (model load included,
 as a user would time the command). ``--no-check`` times it without the legibility checker.
 
-    python benchmarks/letters_speed.py [--count 20] [--no-check]
+    python benchmarks/letters_speed.py [--count 20] [--no-check] [--json FILE]
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import report  # beside this script
 
 TEMPLATE = """Dear {first_name},
 
@@ -35,6 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--no-check", action="store_true")
+    parser.add_argument("--json", type=Path, default=None, help="save the figures here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -55,10 +58,21 @@ def main() -> None:
         seconds = time.perf_counter() - start
         written = len(list((folder / "out").glob("*.svg")))
     chars = len(" ".join(TEMPLATE.split()))
+    rate = 60 * written / seconds
+    mode = " without the checker" if args.no_check else ""
     print(
         f"{written} letters of ~{chars} characters in {seconds:.1f} s: "
-        f"{60 * written / seconds:.1f} letters/minute"
-        + (" without the checker" if args.no_check else "")
+        f"{rate:.1f} letters/minute{mode}"
+    )
+    report.save(
+        args.json,
+        "letters_speed",
+        [
+            (
+                f"letters of ~{chars} characters per minute{mode}, {written} letters",
+                f"{rate:.1f}",
+            )
+        ],
     )
 
 

@@ -1,13 +1,13 @@
 """Pick the built-in styles: distinct, legible human lines from IAM-OnDB validation forms.
 
 Candidates are validation lines of 20-40 characters whose text the model can write. Each is
-drawn to an SVG and read by ``../shared/tools/reader``; lines are
+drawn to an SVG and read by the recognizer given as ``--reader``; lines are
 kept when read without error and not extreme (within 1.5 standard deviations), then
 farthest-point sampling over (slant, width per character, x-height) picks COUNT
 lines from different forms, so the styles differ. Writes ``weights/styles/<n>.json``. Look at
 the specimen sheet (``vpype-handwriting styles specimen``) before committing a new set.
 
-    python benchmarks/make_styles.py [--count 8] [--data PREPARED.npz]
+    python benchmarks/make_styles.py --reader PATH/reader.py [--count 8] [--data PREPARED.npz]
     python benchmarks/make_styles.py --add g10-373z/4   # one chosen line as the next style
 
 ``--add FORM/K`` skips the picking and writes line K (1-based, in the form's order) of a
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from vpype_handwriting.iamondb import Dataset
 
 HERE = Path(__file__).resolve().parent
-READER = HERE.parent.parent / "shared" / "tools" / "reader" / "reader.py"
 
 
 def slant(polylines: list[np.ndarray]) -> float:
@@ -84,11 +83,14 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=HERE.parent / "weights" / "styles")
     parser.add_argument("--add", metavar="FORM/K", help="write this one validation line")
+    parser.add_argument("--reader", type=Path, default=None, help="the recognizer's reader.py")
     args = parser.parse_args()
     if args.add:
         add_line(args.add, args.data, args.out)
         return
 
+    if args.reader is None:
+        parser.error("picking styles needs --reader PATH (the recognizer's reader.py)")
     import vpype as vp
 
     from vpype_handwriting import iamondb, strokes
@@ -121,7 +123,7 @@ def main() -> None:
                     fh, vp.Document(vp.LineCollection([p[:, 0] + 1j * p[:, 1] for p in chunk]))
                 )
             read = subprocess.run(
-                [sys.executable, str(READER), "read", str(svg)],
+                [sys.executable, str(args.reader), "read", str(svg)],
                 capture_output=True,
                 text=True,
                 check=True,

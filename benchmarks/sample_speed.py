@@ -8,7 +8,7 @@
 2. Characters per second of the batched sampler at 1, 8, 32 and 128 lines of ~40 characters
    (default style, no retries).
 
-    python benchmarks/sample_speed.py [--repeats 5] [--weights DIR] [--no-check]
+    python benchmarks/sample_speed.py [--repeats 5] [--weights DIR] [--no-check] [--json FILE]
 
 (``--no-check``: without the legibility checker, which reads every line and has some of
 them written again.)
@@ -26,6 +26,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import report  # beside this script
 
 HERE = Path(__file__).resolve().parent
 LETTER = HERE / "letter.txt"
@@ -126,6 +128,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--weights", type=Path, default=None)
     parser.add_argument("--no-check", dest="check", action="store_false")
+    parser.add_argument("--json", type=Path, default=None, help="save the figures here")
     args = parser.parse_args()
     chars = len(" ".join(LETTER.read_text().split()))
     # first, while no torch is imported in this process
@@ -148,8 +151,25 @@ def main() -> None:
         f"checker), {int(parts['paths'])} paths"
     )
     print("batch (lines of 40 chars)  chars/s")
-    for n, cps in chars_per_second(args.weights):
+    rates = chars_per_second(args.weights)
+    for n, cps in rates:
         print(f"  {n:4d}                    {cps:8.0f}")
+    checker = "checker on" if args.check else "checker off"
+    report.save(
+        args.json,
+        "sample_speed",
+        [
+            (
+                f"A4 letter of {chars} characters end to end, {checker}, seeds 1-{len(times)}",
+                f"median {np.median(times):.2f} s, slowest {max(times):.2f} s",
+            ),
+            (f"of it sampling ({checker}, in-process)", f"{parts['sampling']:.2f} s"),
+            (f"lines the checker sent back ({checker})", f"{int(parts['rewritten'])} of "
+             f"{int(parts['lines'])}"),
+            ("batched sampler, lines of 40 characters", ", ".join(
+                f"{cps:.0f} chars/s at {n}" for n, cps in rates)),
+        ],
+    )  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import numpy as np
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCH))  # legibility.py and sample_page.py live there
 
-from legibility import READER, read_written  # noqa: E402
+from legibility import read_written  # noqa: E402
 
 
 def sample_and_read(args: argparse.Namespace, texts: list[str]) -> list[tuple]:
@@ -62,7 +62,9 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--seeds", default="11,12,13")
     parser.add_argument("--style", default=None, help="default: the command's; or none")
-    parser.add_argument("--reader", type=Path, default=READER)
+    parser.add_argument(
+        "--reader", type=Path, required=True, help="the recognizer's reader.py"
+    )
     parser.add_argument("--show", action="store_true", help="list the wrong lines passed")
     args = parser.parse_args()
     args.seeds = [int(s) for s in args.seeds.split(",")]

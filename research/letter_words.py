@@ -22,7 +22,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCH))  # legibility.py and sample_page.py live there
 
-from legibility import READER, read_written, tally  # noqa: E402
+from legibility import read_written, tally  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -36,7 +36,9 @@ def main() -> None:
     parser.add_argument("--letters", default="x")
     parser.add_argument("--repeat", type=int, default=3, help="samples of each sentence")
     parser.add_argument("--sentences", type=Path, default=HERE / "x_words.txt")
-    parser.add_argument("--reader", type=Path, default=READER)
+    parser.add_argument(
+        "--reader", type=Path, required=True, help="the recognizer's reader.py"
+    )
     parser.add_argument(
         "--check", action="store_true", help="with the legibility checker and its retries"
     )

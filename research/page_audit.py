@@ -21,7 +21,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCH))  # legibility.py and sample_page.py live there
 
-from legibility import READER, read_lines  # noqa: E402
+from legibility import read_lines  # noqa: E402
 from sample_page import draw_page, write_page  # noqa: E402
 
 
@@ -42,7 +42,9 @@ def main() -> None:
     parser.add_argument("--wrap", default="17cm")
     parser.add_argument("--weights", type=Path, help="weights folder (default: the shipped)")
     parser.add_argument("--style", default=None, help="default: the command's")
-    parser.add_argument("--reader", type=Path, default=READER)
+    parser.add_argument(
+        "--reader", type=Path, required=True, help="the recognizer's reader.py"
+    )
     parser.add_argument("--out", type=Path, default=Path("page-audit"))
     parser.add_argument("--png", action="store_true", help="also render each page to PNG")
     args = parser.parse_args()

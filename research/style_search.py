@@ -33,7 +33,7 @@ import numpy as np
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCH))  # legibility.py and sample_page.py live there
 
-from legibility import READER, read_written, tally  # noqa: E402
+from legibility import read_written, tally  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 PROBES = ("capitals.txt", "x_words.txt", "digits.txt", "fives.txt")
@@ -112,7 +112,9 @@ def main() -> None:
     parser.add_argument("--seeds", default="1,2")
     parser.add_argument("--sentences", type=int, default=12, help="of sentences.txt")
     parser.add_argument("--probes", default=",".join(PROBES), help="files beside this script")
-    parser.add_argument("--reader", type=Path, default=READER)
+    parser.add_argument(
+        "--reader", type=Path, required=True, help="the recognizer's reader.py"
+    )
     args = parser.parse_args()
     args.seeds = [int(s) for s in args.seeds.split(",")]
     if not args.reader.is_file():
