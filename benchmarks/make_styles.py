@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from vpype_handwriting.iamondb import Dataset
+    from vpype_handwriting.training.iamondb import Dataset
 
 HERE = Path(__file__).resolve().parent
 
@@ -62,7 +62,7 @@ def style_doc(val: Dataset, i: int) -> dict:
 
 
 def add_line(spec: str, data: Path | None, out: Path) -> None:
-    from vpype_handwriting import iamondb
+    from vpype_handwriting.training import iamondb
 
     form, _, k = spec.partition("/")
     _, val = iamondb.Dataset.load(data or iamondb.default_cache()).split()
@@ -93,7 +93,8 @@ def main() -> None:
         parser.error("picking styles needs --reader PATH (the recognizer's reader.py)")
     import vpype as vp
 
-    from vpype_handwriting import iamondb, strokes
+    from vpype_handwriting import strokes
+    from vpype_handwriting.training import iamondb
     from vpype_handwriting.weights import load_weights
 
     alphabet = load_weights().config.alphabet

@@ -53,9 +53,9 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
 
     from vpype_handwriting.checker import Checker
-    from vpype_handwriting.cuts import align
-    from vpype_handwriting.iamondb import Dataset
-    from vpype_handwriting.mutations import Mutations, mutate_line
+    from vpype_handwriting.training.cuts import align
+    from vpype_handwriting.training.iamondb import Dataset
+    from vpype_handwriting.training.mutations import Mutations, mutate_line
     from vpype_handwriting.weights import load_weights, shipped_weights
 
     texts = [t for t in args.sentences.read_text().splitlines() if t.strip()]

@@ -43,8 +43,8 @@ def opening(polylines: list[np.ndarray], text: str, words: int = 2) -> list[np.n
 def human_lines(word: str, n: int, rng: random.Random) -> list[tuple[str, list[np.ndarray]]]:
     """(text, polylines) of ``n`` IAM-OnDB lines starting with ``word``, from different
     forms where there are enough."""
-    from vpype_handwriting import iamondb
     from vpype_handwriting.strokes import offsets_to_polylines
+    from vpype_handwriting.training import iamondb
 
     data = iamondb.Dataset.load(iamondb.default_cache())
     hits = [i for i, t in enumerate(data.texts) if t.split(" ")[0] == word and " " in t]

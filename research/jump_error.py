@@ -27,9 +27,9 @@ def landing_errors(weights: Path, bias: float, data: Path | None) -> dict[tuple,
     """Landing error (x-heights) of every pen-up move, keyed by (kind, character)."""
     import torch
 
-    from vpype_handwriting import iamondb
-    from vpype_handwriting.batches import back_jumps, make_batch, pen_up_moves
     from vpype_handwriting.model import teacher_inputs
+    from vpype_handwriting.training import iamondb
+    from vpype_handwriting.training.batches import back_jumps, make_batch, pen_up_moves
     from vpype_handwriting.weights import load_weights
 
     model = load_weights(weights).eval()

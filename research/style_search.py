@@ -53,8 +53,8 @@ def probe_texts(sentences: int, probes: tuple[str, ...] = PROBES) -> list[str]:
 def candidates(args: argparse.Namespace, alphabet: str) -> list[tuple[str, str, np.ndarray]]:
     """(name, text, offsets): the built-in styles, then validation lines of other forms;
     with ``--styles``, those styles only (built-in or the user's)."""
-    from vpype_handwriting import iamondb
     from vpype_handwriting.styles import find_style, list_styles
+    from vpype_handwriting.training import iamondb
 
     if args.styles:
         return [

@@ -9,14 +9,14 @@ import pytest
 import torch
 
 from vpype_handwriting import checker as ck
-from vpype_handwriting import iamondb
-from vpype_handwriting.checker_train import (
+from vpype_handwriting.training import iamondb
+from vpype_handwriting.training.checker_train import (
     CheckerNet,
     CheckerOptions,
     CheckerTrainer,
     make_batch,
 )
-from vpype_handwriting.mutations import Mutations, mutate_line, point_chars
+from vpype_handwriting.training.mutations import Mutations, mutate_line, point_chars
 from vpype_handwriting.weights import WeightsError
 
 from .test_train import tiny_dataset

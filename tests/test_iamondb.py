@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from vpype_handwriting import iamondb
 from vpype_handwriting.cli.tools import cli
+from vpype_handwriting.training import iamondb
 
 from .conftest import FORMS, glyph_strokes
 

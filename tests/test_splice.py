@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vpype_handwriting import iamondb, splice
 from vpype_handwriting.checker import Assessment
-from vpype_handwriting.iamondb import points_to_offsets
+from vpype_handwriting.training import iamondb, splice
+from vpype_handwriting.training.iamondb import points_to_offsets
 
 from .conftest import tiny_model
 
@@ -222,7 +222,7 @@ def test_composed_lines_hold_a_number_between_words_and_ink_for_every_character(
 
 
 def test_synthesize_writes_lines_the_trainer_takes(tmp_path: Path, monkeypatch) -> None:
-    from vpype_handwriting.train import Trainer, TrainOptions
+    from vpype_handwriting.training.train import Trainer, TrainOptions
 
     data = iamondb.Dataset.load(_save_plain(tmp_path))
     model = tiny_model()

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from vpype_handwriting import iamondb
-from vpype_handwriting.batches import epoch_batches
-from vpype_handwriting.train import Trainer, TrainOptions, train
+from vpype_handwriting.training import iamondb
+from vpype_handwriting.training.batches import epoch_batches
+from vpype_handwriting.training.train import Trainer, TrainOptions, train
 from vpype_handwriting.weights import load_weights, read_meta
 
 from .conftest import glyph_strokes
@@ -45,7 +45,7 @@ def test_batches_are_length_bucketed_and_fixed_by_seed_and_epoch() -> None:
 
 
 def test_lines_with_rare_characters_come_more_often() -> None:
-    from vpype_handwriting.batches import rare_repeats
+    from vpype_handwriting.training.batches import rare_repeats
 
     data = tiny_dataset(40)
     data.texts[5] = "tea at 8"  # the only digit: rare
@@ -59,7 +59,7 @@ def test_lines_with_rare_characters_come_more_often() -> None:
 
 
 def test_focus_chars_are_repeated_and_weighted_as_rare_ones() -> None:
-    from vpype_handwriting.batches import char_weights
+    from vpype_handwriting.training.batches import char_weights
 
     data = tiny_dataset(40)
     common = [i for i, t in enumerate(data.texts) if "k" in t]  # "cake", "ink": common
@@ -71,7 +71,7 @@ def test_focus_chars_are_repeated_and_weighted_as_rare_ones() -> None:
 
 
 def rare_repeats_of(data, also: str) -> np.ndarray:
-    from vpype_handwriting.batches import rare_repeats
+    from vpype_handwriting.training.batches import rare_repeats
 
     return rare_repeats(data, 3, rare_count=2, also=also)
 
@@ -174,7 +174,7 @@ def test_evaluate_command_reports_validation_nll(tmp_path: Path) -> None:
 
 
 def test_only_improved_weights_are_exported(tmp_path: Path, monkeypatch) -> None:
-    from vpype_handwriting import train as train_module
+    from vpype_handwriting.training import train as train_module
 
     data = tiny_dataset()
     trainer = Trainer(data, data, options(tmp_path, export_dir=tmp_path / "w"))
@@ -199,7 +199,7 @@ def test_dropout_trains_only_and_resumes_exactly(tmp_path: Path) -> None:
 
 
 def test_bf16_probe_matches_what_autocast_can_run() -> None:
-    from vpype_handwriting.train import bf16_works
+    from vpype_handwriting.training.evaluation import bf16_works
 
     lstm = torch.nn.LSTM(3, 5, batch_first=True)
     try:
@@ -212,9 +212,9 @@ def test_bf16_probe_matches_what_autocast_can_run() -> None:
 
 
 def test_bf16_where_it_cannot_run_trains_in_fp32(tmp_path: Path, monkeypatch) -> None:
-    from vpype_handwriting import train as train_module
+    from vpype_handwriting.training import evaluation
 
-    monkeypatch.setattr(train_module, "bf16_works", lambda device_type: False)
+    monkeypatch.setattr(evaluation, "bf16_works", lambda device_type: False)
     data = tiny_dataset()
     runs = [
         Trainer(data, data, options(tmp_path / name, max_batches=2, bf16=bf16))
@@ -227,7 +227,7 @@ def test_bf16_where_it_cannot_run_trains_in_fp32(tmp_path: Path, monkeypatch) ->
 
 
 def test_augmentation_slants_and_stretches_each_line_but_keeps_pen_and_padding() -> None:
-    from vpype_handwriting.batches import augment_lines, make_batch
+    from vpype_handwriting.training.batches import augment_lines, make_batch
 
     data = tiny_dataset()
     idx = np.arange(4)
@@ -268,8 +268,8 @@ def test_resume_with_augmentation_continues_bit_identically(tmp_path: Path) -> N
 def test_rare_weight_weighs_rare_characters_and_logs_the_plain_nll(tmp_path: Path) -> None:
     from collections import Counter
 
-    from vpype_handwriting.batches import char_weights, make_batch
     from vpype_handwriting.model import sequence_loss
+    from vpype_handwriting.training.batches import char_weights, make_batch
 
     data = tiny_dataset()
     counts = Counter("".join(data.texts))
@@ -293,7 +293,7 @@ def test_rare_weight_weighs_rare_characters_and_logs_the_plain_nll(tmp_path: Pat
 def test_keep_epochs_writes_every_epochs_weights_with_its_own_validation(
     tmp_path: Path, monkeypatch
 ) -> None:
-    from vpype_handwriting import train as train_module
+    from vpype_handwriting.training import train as train_module
 
     data = tiny_dataset()
     trainer = Trainer(data, data, options(tmp_path, keep_epochs=True))
@@ -314,7 +314,7 @@ def test_averaged_weights_carry_their_measured_validation_nll(tmp_path: Path) ->
     from click.testing import CliRunner
 
     from vpype_handwriting.cli.tools import cli
-    from vpype_handwriting.train import evaluate
+    from vpype_handwriting.training.evaluation import validation_nll
 
     data = tiny_dataset(40)
     path = tmp_path / "data.npz"
@@ -327,13 +327,13 @@ def test_averaged_weights_carry_their_measured_validation_nll(tmp_path: Path) ->
     )
     assert result.exit_code == 0, result.output
     _, val = data.split()
-    expected, _ = evaluate(load_weights(tmp_path / "avg"), val, options(tmp_path), "cpu")
+    expected, _ = validation_nll(load_weights(tmp_path / "avg"), val)
     assert read_meta(tmp_path / "avg")["val_nll_line"] == pytest.approx(expected, abs=0.01)
     assert read_meta(tmp_path / "avg")["averaged_epochs"] == [1, 2]
 
 
 def test_back_jumps_marks_only_pen_up_moves_to_the_left() -> None:
-    from vpype_handwriting.batches import back_jumps
+    from vpype_handwriting.training.batches import back_jumps
 
     # a stroke, a lift, a move back left (a late cross), a lift, a move on to the right,
     # and a pen-down step to the left, which is no jump
@@ -344,8 +344,8 @@ def test_back_jumps_marks_only_pen_up_moves_to_the_left() -> None:
 
 
 def test_jump_weight_weighs_the_back_jumps_and_logs_the_plain_nll(tmp_path: Path) -> None:
-    from vpype_handwriting.batches import back_jumps, make_batch
     from vpype_handwriting.model import sequence_loss
+    from vpype_handwriting.training.batches import back_jumps, make_batch
 
     data = tiny_dataset()
     idx = epoch_batches(data, 4, 0, 0)[0]

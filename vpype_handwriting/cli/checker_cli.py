@@ -109,9 +109,9 @@ def train_checker(
     import numpy as np
     import torch
 
-    from .. import iamondb
-    from ..checker_train import CheckerOptions, CheckerTrainer
-    from ..mutations import point_chars
+    from ..training import iamondb
+    from ..training.checker_train import CheckerOptions, CheckerTrainer
+    from ..training.mutations import point_chars
     from ..weights import default_weights, load_weights, read_meta
 
     folder = Path(weights) if weights is not None else default_weights()

@@ -90,7 +90,7 @@ def prepare(source: Path, out: Path | None, keep_every: int) -> None:
 
     Example: vpype-handwriting prepare --data iamondb-lines.tar.xz
     """
-    from .. import iamondb
+    from ..training import iamondb
 
     out = out or iamondb.default_cache()
     try:
@@ -248,9 +248,9 @@ def train(
     Example: vpype-handwriting train --bf16 --export weights --time-limit 150 --resume
     """
     require_torch("train")
-    from .. import iamondb
-    from ..train import TrainOptions
-    from ..train import train as run_training
+    from ..training import iamondb
+    from ..training.train import TrainOptions
+    from ..training.train import train as run_training
 
     opts = TrainOptions(
         run_dir=run_dir, export_dir=export_dir, hidden=hidden, batch_size=batch_size, lr=lr,
@@ -334,7 +334,8 @@ def evaluate(
     Example: vpype-handwriting evaluate --weights weights
     """
     require_torch("evaluate")
-    from .. import iamondb
+    from ..training import iamondb
+    from ..training.evaluation import validation_nll
     from ..weights import load_weights
 
     try:
@@ -369,7 +370,8 @@ def average(folders: tuple[Path, ...], out: Path, data_path: Path | None) -> Non
     Example: vpype-handwriting average RUN/epochs/4[0-2] --out weights
     """
     require_torch("average")
-    from .. import iamondb
+    from ..training import iamondb
+    from ..training.evaluation import validation_nll
     from ..weights import average_weights, save_weights
 
     source = data_path or iamondb.default_cache()
@@ -412,8 +414,8 @@ def synthesize(
     Example: vpype-handwriting synthesize --weights weights --lines 2500
     """
     require_torch("synthesize")
-    from .. import iamondb
-    from ..splice import synthesize as splice_lines
+    from ..training import iamondb
+    from ..training.splice import synthesize as splice_lines
     from ..weights import load_weights
     from ..writer import cached_checker
 
@@ -428,23 +430,6 @@ def synthesize(
     except ValueError as exc:
         _fail(exc)
     click.echo(f"{len(made)} synthetic lines, {len(made.offsets)} points; wrote {out}")
-
-
-def validation_nll(
-    model, val, batch_size: int = 64, bf16: bool = False
-) -> tuple[float, float]:
-    """Nats per line and per point of ``model`` on the validation lines ``val`` (CPU)."""
-    from ..train import TrainOptions
-    from ..train import evaluate as run_eval
-
-    opts = TrainOptions(run_dir=Path("."), batch_size=batch_size, bf16=bf16)
-    return run_eval(model, val, opts, torch_device("cpu"))
-
-
-def torch_device(name: str):  # noqa: ANN201 - torch is imported lazily
-    import torch
-
-    return torch.device(name)
 
 
 # the other command families register themselves on ``cli``

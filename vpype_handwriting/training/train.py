@@ -8,9 +8,7 @@ a resumed run continues exactly where it stopped.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import functools
 import logging
 import math
 import os
@@ -22,10 +20,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..model import HandwritingModel, ModelConfig, focus_weight, point_nll
+from ..weights import load_weights, read_meta, save_weights
 from .batches import back_jumps, char_weights, epoch_batches, make_batch, rare_repeats
+from .evaluation import autocast, evaluate
 from .iamondb import Dataset, ink_calibration
-from .model import HandwritingModel, ModelConfig, focus_weight, point_nll, sequence_loss
-from .weights import load_weights, read_meta, save_weights
 
 logger = logging.getLogger(__name__)
 LOG_FIELDS = [
@@ -89,46 +88,6 @@ def model_config_for(data: Dataset, hidden: int) -> ModelConfig:
         x_height=x_height,
         char_width=char_width,
     )
-
-
-@functools.cache
-def bf16_works(device_type: str) -> bool:
-    """Whether an LSTM runs under bf16 autocast on this device type (on a CPU, oneDNN's bf16
-    LSTM needs AVX-512: an AVX2-only CPU fails with "could not create a primitive
-    descriptor"). Warns once when it does not."""
-    lstm = torch.nn.LSTM(4, 4, batch_first=True).to(device_type)
-    try:
-        with torch.no_grad(), torch.autocast(device_type, dtype=torch.bfloat16):
-            lstm(torch.zeros(1, 2, 4, device=device_type))
-    except RuntimeError:
-        logger.warning("bf16 autocast does not run on this %s; using fp32", device_type)
-        return False
-    return True
-
-
-def autocast(device: torch.device, bf16: bool) -> contextlib.AbstractContextManager:
-    """bf16 autocast when asked for and the device runs it, else nothing."""
-    if not bf16 or not bf16_works(device.type):
-        return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=torch.bfloat16)
-
-
-@torch.no_grad()
-def evaluate(
-    model: HandwritingModel, data: Dataset, opts: TrainOptions, device: torch.device
-) -> tuple[float, float]:
-    """Validation NLL in nats per line and per point."""
-    if len(data) == 0:
-        raise ValueError("there are no validation lines to evaluate on")
-    model.eval()
-    total, points = 0.0, 0
-    for idx in epoch_batches(data, opts.batch_size, 0, 0):
-        offsets, mask, text = make_batch(data, idx, model.config.alphabet, device)
-        with autocast(device, opts.bf16):
-            total += float(sequence_loss(model, offsets, mask, text))
-        points += int(mask.sum())
-    model.train()
-    return total / len(data), total / max(points, 1)
 
 
 class _StopRequest:
@@ -384,7 +343,9 @@ class Trainer:
         """Validate, log the epoch (its training NLL from every batch, resumed or not),
         export improved weights and checkpoint the start of the next epoch."""
         train_nll_point = self.epoch_loss / max(self.epoch_points, 1)
-        val_line, val_point = evaluate(self.model, self.val_data, self.opts, self.device)
+        val_line, val_point = evaluate(
+            self.model, self.val_data, self.device, self.opts.batch_size, self.opts.bf16
+        )
         logger.info(
             "epoch %d: train %.4f nats/point, val %.1f nats/line (%.4f/point)",
             self.epoch,

@@ -347,7 +347,7 @@ def ink_calibration(data: Dataset, max_lines: int = 2000) -> tuple[float, float]
 
     The sampler writes in these units; layout divides ``--size`` by the x-height.
     """
-    from . import strokes
+    from .. import strokes
 
     heights, widths = [], []
     step = max(1, len(data) // max_lines)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..model import HandwritingModel, point_nll
 from .batches import make_batch
 from .iamondb import Dataset, offsets_to_points
-from .model import HandwritingModel, point_nll
 
 #: How far (in the line's ink heights) ink after a cut may reach back under the ink before
 #: it: neighbours touch, a delayed stroke lies over its own character.

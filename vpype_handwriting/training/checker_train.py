@@ -19,8 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .batches import augment_lines, epoch_batches
-from .checker import (
+from ..checker import (
     CHECKER_CONFIG,
     CHECKER_WEIGHTS,
     Checker,
@@ -30,7 +29,8 @@ from .checker import (
     greedy,
     same_shape_labels,
 )
-from .checker import features as ink_features
+from ..checker import features as ink_features
+from .batches import augment_lines, epoch_batches
 from .iamondb import Dataset
 from .mutations import Mutations
 
@@ -181,7 +181,7 @@ class CheckerTrainer:
     ):
         """``chars``: the character each training point was written for, needed when
         ``opts.mutate`` drops and doubles letters."""
-        from .train import ink_calibration
+        from .iamondb import ink_calibration
 
         if not len(train) or not len(val):
             raise ValueError("the checker needs training and validation lines to learn from")
@@ -291,7 +291,7 @@ class CheckerTrainer:
         """Calibrate the threshold on the validation lines and write the fp16 weights."""
         from safetensors.torch import save_file
 
-        from .files import write_atomic
+        from ..files import write_atomic
 
         scores, cer = line_scores(self.net, self.val_data)
         self.net.config.threshold = float(np.quantile(scores, self.opts.quantile))

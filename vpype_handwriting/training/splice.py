@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..model import HandwritingModel
 from .cuts import Unit, align, cut_units, words
 from .iamondb import MAX_POINTS, Dataset, cap_jumps, points_to_offsets
-from .model import HandwritingModel
 
 if TYPE_CHECKING:
-    from .checker import Checker
+    from ..checker import Checker
 
 logger = logging.getLogger(__name__)
 

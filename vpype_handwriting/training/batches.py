@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import torch
 
-from . import alphabet as alpha
+from .. import alphabet as alpha
 from .iamondb import Dataset
 
 #: Characters seen fewer times than this in the training texts are rare (digits, most
