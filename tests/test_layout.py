@@ -9,12 +9,11 @@ from vpype_handwriting import strokes
 from vpype_handwriting.layout import (
     MAX_CHARS,
     PITCH,
-    Calibration,
     LayoutError,
     LayoutOptions,
     layout_text,
 )
-from vpype_handwriting.sampling import SampledLine
+from vpype_handwriting.lines import Calibration, SampledLine
 
 X_HEIGHT = 3.0
 WIDTHS = {"m": 9.0, "w": 9.0, "i": 2.0, "l": 2.0}  # model units; others 5

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import limits, strokes
-from .sampling import SampledLine
+from .lines import Calibration, SampledLine
 
 logger = logging.getLogger(__name__)
 
@@ -142,14 +142,6 @@ def written_x_height(shaped: Sequence[WrittenLine], fallback: float) -> float:
     per_line = [strokes.letter_tops(line.polylines) for line in shaped if line.polylines]
     tops = np.concatenate(per_line) if per_line else np.zeros(0)
     return float(np.median(tops)) if len(tops) >= MIN_TOPS else fallback
-
-
-@dataclass
-class Calibration:
-    """Model units of the ink: x-height and average width of one character."""
-
-    x_height: float
-    char_width: float
 
 
 def _place(

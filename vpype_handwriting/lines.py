@@ -1,5 +1,6 @@
-"""A sampled line, and what it must look like: the checks that send a line back to be
-written again, and the trims of strokes that are not part of its text."""
+"""The shared types of a written line (a style's priming sample, the ink's calibration, a
+sampled line) and what a line must look like: the checks that send it back to be written
+again, and the trims of strokes that are not part of its text."""
 
 from __future__ import annotations
 
@@ -7,7 +8,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import strokes
 from .config import ModelConfig
+
+
+@dataclass
+class Calibration:
+    """Model units of the ink: x-height and average width of one character."""
+
+    x_height: float
+    char_width: float
 
 
 @dataclass
@@ -22,6 +32,17 @@ class Prime:
         its last row is the first input of the new text."""
         zero = np.zeros((1, 3), dtype=np.float32)
         return np.concatenate([zero, np.asarray(self.offsets, dtype=np.float32)])
+
+    def calibration(self, config: ModelConfig) -> Calibration:
+        """The sample's own x-height and character width (model units): a style writes at
+        its own size. The weights' calibration when the sample has no letter to measure."""
+        polylines = strokes.straighten(strokes.offsets_to_polylines(self.offsets))
+        height = strokes.x_height(polylines)
+        x0, _, x1, _ = strokes.bounds(polylines)
+        width = (x1 - x0) / max(len(self.text), 1)
+        if height <= 0:
+            return Calibration(config.x_height, config.char_width)
+        return Calibration(height, width)
 
 
 @dataclass

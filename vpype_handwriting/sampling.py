@@ -258,9 +258,7 @@ def sample_batch(
     bar.close()
     x_height = config.x_height
     if opts.prime is not None:  # a style writes at its own size
-        from .styles import prime_calibration
-
-        x_height = prime_calibration(opts.prime, config).x_height
+        x_height = opts.prime.calibration(config).x_height
     return _assemble(
         texts, active.segments, active.final_length, active.ran_away, len(prefix), x_height
     )

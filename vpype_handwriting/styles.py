@@ -23,8 +23,7 @@ import numpy as np
 from . import defaults, strokes
 from .config import ModelConfig
 from .files import write_atomic
-from .layout import Calibration
-from .sampling import Prime
+from .lines import Prime
 from .weights import shipped_weights
 
 logger = logging.getLogger(__name__)
@@ -254,17 +253,6 @@ def load_style(name: str, alphabet: str) -> Prime | None:
     if bad:
         raise StyleError(f"style {name!r} uses characters the model lacks: {bad!r}")
     return style.prime()
-
-
-def prime_calibration(prime: Prime, config: ModelConfig) -> Calibration:
-    """Measure the style's own x-height and character width (model units)."""
-    polylines = strokes.straighten(strokes.offsets_to_polylines(prime.offsets))
-    height = strokes.x_height(polylines)
-    x0, _, x1, _ = strokes.bounds(polylines)
-    width = (x1 - x0) / max(len(prime.text), 1)
-    if height <= 0:
-        return Calibration(config.x_height, config.char_width)
-    return Calibration(height, width)
 
 
 def resample(line: np.ndarray, step: float) -> np.ndarray:

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from .lines import Prime
 from .model import HandwritingModel, Mixture
-from .sampling import Prime
 
 
 def sample_mixture(

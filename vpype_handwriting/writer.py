@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import alphabet as alpha
-from .layout import Calibration, LayoutOptions, WrittenLine, layout_text
+from .layout import LayoutOptions, WrittenLine, layout_text
+from .lines import Calibration, SampledLine
 from .numpy_net import NumpyNet
-from .sampling import SampledLine, SampleOptions, sample_lines
+from .sampling import SampleOptions, sample_lines
 from .weights import WeightsError, default_weights, load_weights
 
 if TYPE_CHECKING:
@@ -114,9 +115,7 @@ class Handwriter:
             raise WeightsError("the weights config lacks its ink calibration (x_height)")
         prime = self.sample.prime
         if prime is not None:  # a style writes at its own size: calibrate on the sample
-            from .styles import prime_calibration
-
-            return prime_calibration(prime, cfg)
+            return prime.calibration(cfg)
         return Calibration(cfg.x_height, cfg.char_width)
 
     def prepare_text(self, text: str) -> str:
