@@ -104,7 +104,7 @@ def test_writing_on_the_cpu_never_imports_torch(tiny_weights, tmp_path) -> None:
 
 
 def test_a_style_sample_is_run_once_for_the_whole_batch() -> None:
-    from vpype_handwriting.sampling import NumpyEngine
+    from vpype_handwriting.numpy_engine import NumpyEngine
 
     from .test_sampling import window_bias
 

@@ -271,7 +271,7 @@ def test_sampling_runs_on_one_blas_thread_whatever_the_pool(monkeypatch) -> None
     """More BLAS threads sum in another order: the strokes would change with the load."""
     from threadpoolctl import threadpool_info, threadpool_limits
 
-    from vpype_handwriting import sampling
+    from vpype_handwriting import numpy_engine
 
     def blas_threads() -> set[int]:
         return {
@@ -279,13 +279,13 @@ def test_sampling_runs_on_one_blas_thread_whatever_the_pool(monkeypatch) -> None
         }
 
     seen: list[set[int]] = []
-    step = sampling.NumpyEngine.step
+    step = numpy_engine.NumpyEngine.step
 
     def spy(self, bias, floor):
         seen.append(blas_threads())
         return step(self, bias, floor)
 
-    monkeypatch.setattr(sampling.NumpyEngine, "step", spy)
+    monkeypatch.setattr(numpy_engine.NumpyEngine, "step", spy)
     net = as_numpy(tiny_model())
     runs = []
     for threads in (1, 2):

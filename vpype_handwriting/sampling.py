@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -21,8 +20,8 @@ import numpy as np
 
 from . import alphabet as alpha
 from . import defaults, limits
-from .checker import misread
 from .config import ModelConfig
+from .judging import judge, rank
 from .lines import (
     DELAYED,
     Prime,
@@ -32,6 +31,7 @@ from .lines import (
     trim_after_final_stop,
     trim_prime_leftover,
 )
+from .numpy_engine import NumpyEngine
 from .numpy_net import NumpyNet, Text
 
 __all__ = ["Prime", "SampledLine", "SampleOptions", "replay", "sample_lines"]
@@ -79,77 +79,6 @@ class Engine(Protocol):
     def nonzero(self, mask: Any) -> Any: ...
     def numpy(self, a: Any) -> np.ndarray: ...
     def threads(self) -> contextlib.AbstractContextManager: ...
-
-
-#: Share of the attention window that may fall on a row's own text while the style sample
-#: is still run as one row for the whole batch (its effect on the state is that small).
-PRIME_SHARED = 1e-4
-
-
-class NumpyEngine:
-    xp = np
-
-    def __init__(self, net: NumpyNet, seed: int | None) -> None:
-        self.net = net
-        self.rng = np.random.default_rng(seed)
-
-    def threads(self) -> contextlib.AbstractContextManager:
-        """One BLAS thread, always: OpenBLAS sums in another order with more threads, so the
-        strokes would depend on the thread count and the machine's load; the steps' small
-        products gain little from a second thread."""
-        from threadpoolctl import threadpool_limits
-
-        return threadpool_limits(limits=1, user_api="blas")
-
-    def begin(self, indices: np.ndarray, prime: Prime | None) -> None:
-        net, batch = self.net, len(indices)
-        self.text = Text.encode(indices, net.config.vocab)
-        self.state = net.initial_state(batch)
-        self.x = np.zeros((batch, 3), dtype=np.float32)
-        if prime is not None:  # run the style sample through the net, then continue
-            self._prime(prime, indices)
-
-    def _prime(self, prime: Prime, indices: np.ndarray) -> None:
-        """Every row reads the same style sample; only the window's view of the text after
-        it differs. Run one row while that text gets under ``PRIME_SHARED`` of the window's
-        weight, then all rows from that state: the priming costs a batch of one."""
-        net, batch = self.net, len(indices)
-        lo = len(prime.text) + 1  # the style text and its space come first in every row
-        one = self.text.select(np.array([0]))
-        state, x = net.initial_state(1), self.x[:1]
-        offsets = np.asarray(prime.offsets, dtype=np.float32)
-        k = 0
-        while k < len(offsets):
-            after, phi = net.advance(x, one, state)
-            if phi[0, lo:].sum() > PRIME_SHARED * phi[0].sum():
-                break  # the rows' own text comes into view: go on row by row
-            state, x, k = after, offsets[k][None], k + 1
-        self.state = state.select(np.zeros(batch, dtype=np.int64))
-        self.x = np.broadcast_to(x, (batch, 3))
-        for point in offsets[k:]:
-            self.state, _ = net.advance(self.x, self.text, self.state)
-            self.x = np.broadcast_to(point, (batch, 3))
-
-    def step(self, bias: float, floor: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        self.state, phi = self.net.advance(self.x, self.text, self.state)
-        self.x = self.net.sample(self.net.head(self.state), bias, self.rng, floor)
-        return self.x, phi
-
-    def keep(self, rows: np.ndarray) -> None:
-        self.state, self.text, self.x = (
-            self.state.select(rows),
-            self.text.select(rows),
-            self.x[rows],
-        )
-
-    def array(self, values: Sequence[int]) -> np.ndarray:
-        return np.asarray(values, dtype=np.int64)
-
-    def nonzero(self, mask: np.ndarray) -> np.ndarray:
-        return np.flatnonzero(mask)
-
-    def numpy(self, a: np.ndarray) -> np.ndarray:
-        return np.asarray(a)
 
 
 def make_engine(net: Any, seed: int | None) -> Engine:
@@ -295,32 +224,6 @@ def _assemble(
     return out
 
 
-def _rank(line: SampledLine) -> tuple[bool, bool, int, float, float]:
-    """Order of preference between attempts at one line: no failure, not sent back by the
-    checker, fewest characters the checker misread, no letter it reads too unsurely (and
-    of those that have one, the surest such letter), then its score (lower reads more
-    clearly as the text): of attempts all sent back, one that reads ``8890`` as ``8S90``
-    beats a better-scored one missing a letter."""
-    score = line.legibility if line.legibility is not None else 0.0
-    unsure = -line.margin if line.weak and line.margin is not None else -math.inf
-    return line.failure is not None, line.sent_back, line.misread, unsure, score
-
-
-def _judge(lines: list[SampledLine], checker: Checker | None) -> None:
-    """Score the lines that passed :func:`check_line` with the checker, all in one batch,
-    and mark those it sends back (``sent_back``)."""
-    todo = [line for line in lines if line.failure is None]
-    if checker is None or not todo:
-        return
-    judged = checker.assess_batch([ln.offsets for ln in todo], [ln.text for ln in todo])
-    for line, seen in zip(todo, judged):
-        line.legibility, line.reading = seen.score, seen.reading
-        line.margin, line.weakest = seen.margin, seen.weakest
-        line.misread = misread(seen.reading, line.text)
-        line.weak = checker.weak(seen)
-        line.sent_back = checker.sends_back(seen, line.text)
-
-
 def sample_lines(
     net: NumpyNet | HandwritingModel, texts: Sequence[str], opts: SampleOptions | None = None
 ) -> list[SampledLine]:
@@ -345,7 +248,7 @@ def sample_lines(
             sampled = sample_batch(engine, net.config, [texts[i] for i in rows], opts)
             for line, hit_limit in sampled:
                 line.failure = check_line(line, net.config, hit_limit)
-            _judge([line for line, _ in sampled], opts.checker)
+            judge([line for line, _ in sampled], opts.checker)
         judged: dict[int, list[SampledLine]] = {i: [] for i in pending}
         for i, (line, _) in zip(rows, sampled):
             judged[i].append(line)
@@ -353,7 +256,7 @@ def sample_lines(
         for i in pending:
             earlier = result[i]
             tries = judged[i] if earlier is None else [earlier, *judged[i]]
-            best = min(tries, key=_rank)  # on a tie the earlier attempt
+            best = min(tries, key=rank)  # on a tie the earlier attempt
             result[i] = best
             retry = best.failure is not None or best.sent_back
             broken[i] += any(line.failure is not None for line in judged[i])
