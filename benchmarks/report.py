@@ -33,7 +33,16 @@ def command() -> str:
     root = Path(__file__).resolve().parents[1]
     if script.is_relative_to(root):
         script = script.relative_to(root)
-    return " ".join(["python", script.as_posix(), *sys.argv[1:]])
+    return " ".join(["python", script.as_posix(), *(_shown(a, root) for a in sys.argv[1:])])
+
+
+def _shown(arg: str, root: Path) -> str:
+    """An argument as the table shows it: a file outside the repository by its name only
+    (its place is the reader's own, e.g. the recognizer given to ``--reader``)."""
+    path = Path(arg)
+    if len(arg) > 1 and path.exists() and not path.resolve().is_relative_to(root):
+        return f"PATH/{path.name}"
+    return arg
 
 
 def save(path: Path | None, benchmark: str, figures: list[tuple[str, str]]) -> None:
