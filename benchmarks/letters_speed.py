@@ -28,7 +28,7 @@ We hope to visit you in {city} in the spring. Let us know which weekend suits yo
 With love,
 Helen and Tom
 """
-CLI = "from vpype_handwriting.cli.tools import cli; cli()"
+CLI = "from vpype_handwriting.cli import cli; cli()"
 NAMES = ["Anna", "Ben", "Clara", "David", "Emma", "Frank", "Grace", "Henry", "Isla", "Jack"]
 CITIES = ["York", "Bath", "Leeds", "Derby", "Chester"]
 

@@ -291,7 +291,7 @@ def test_train_checker_command_writes_a_checker_that_handwrite_then_uses(
 
     from click.testing import CliRunner
 
-    from vpype_handwriting.cli.tools import cli
+    from vpype_handwriting.cli import cli
     from vpype_handwriting.writer import Handwriter
 
     weights = tmp_path / "weights"
@@ -325,7 +325,7 @@ def test_train_checker_says_when_there_is_nothing_to_validate_on(
 ) -> None:
     from click.testing import CliRunner
 
-    from vpype_handwriting.cli.tools import cli
+    from vpype_handwriting.cli import cli
 
     data = tmp_path / "data.npz"
     tiny_dataset(12).subset(np.arange(12) < 2).save(data)
@@ -344,7 +344,7 @@ def test_inspect_tells_what_the_checker_reads(
     from safetensors.torch import save_file
 
     from vpype_handwriting import sampling
-    from vpype_handwriting.cli.tools import cli
+    from vpype_handwriting.cli import cli
     from vpype_handwriting.weights import read_meta
 
     monkeypatch.setattr(sampling, "check_line", lambda *a: None)  # random ink passes

@@ -147,3 +147,29 @@ def test_the_default_style_primes_every_line(tiny_weights: Path, monkeypatch) ->
 
     assert primes[0] is not None and primes[0].text == find_style(defaults.STYLE).text
     assert primes[1] is None
+
+
+def test_shared_options_take_vpype_expressions_in_handwrite(tiny_weights: Path) -> None:
+    expressions = "eval \"b=2.0; s='none'; u='skip'\" " + pipeline(
+        tiny_weights, "--seed 1 --bias %b% --style %s% --unknown %u% 'snow \u2603 man'"
+    )
+    plain = pipeline(
+        tiny_weights, "--seed 1 --bias 2.0 --style none --unknown skip 'snow man'"
+    )
+    a, b = run(expressions), run(plain)
+    assert [list(x) for x in a.layers[1]] == [list(x) for x in b.layers[1]]
+
+
+def test_vpype_help_lists_handwrite_in_a_group_of_its_own_kind() -> None:
+    """vpype files a command without a ``help_group`` under "Unknown"."""
+    out = subprocess.run([*VPYPE, "--help"], capture_output=True, text=True, check=True).stdout
+    group = None
+    for line in out.splitlines():
+        header = line.startswith("  ") and not line.startswith("    ")
+        if header and line.strip().endswith(":"):
+            group = line.strip()[:-1]
+        elif line.strip().startswith("handwrite "):
+            break
+    else:
+        pytest.fail("handwrite is not listed in vpype --help")
+    assert group not in (None, "Unknown")

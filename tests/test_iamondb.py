@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from vpype_handwriting.cli.tools import cli
+from vpype_handwriting.cli import cli
 from vpype_handwriting.training import iamondb
 
 from .conftest import FORMS, glyph_strokes

@@ -9,7 +9,7 @@ import vpype_cli
 from click.testing import CliRunner
 
 from vpype_handwriting import letters
-from vpype_handwriting.cli.tools import cli
+from vpype_handwriting.cli import cli
 
 from .conftest import ALPHABET
 

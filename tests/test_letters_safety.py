@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vpype_handwriting import letters
-from vpype_handwriting.cli.tools import cli
+from vpype_handwriting.cli import cli
 from vpype_handwriting.files import folder_lock
 from vpype_handwriting.letter_files import OutPattern, safe_name
 

@@ -150,7 +150,7 @@ def test_writing_works_without_torch_installed(tiny_weights, tmp_path) -> None:
     subprocess.run([sys.executable, "-c", code], check=True, timeout=300)
     assert out.stat().st_size > 0
     code = block + (
-        "from vpype_handwriting.cli.tools import cli\n"
+        "from vpype_handwriting.cli import cli\n"
         f"cli(['train', '--data', {str(tmp_path)!r}, '--run-dir', {str(tmp_path)!r}])\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

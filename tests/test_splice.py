@@ -279,7 +279,7 @@ def _save_plain(tmp_path: Path) -> Path:
 def test_synthesize_command_says_when_nothing_can_be_cut(tmp_path: Path, tiny_weights) -> None:
     from click.testing import CliRunner
 
-    from vpype_handwriting.cli.tools import cli
+    from vpype_handwriting.cli import cli
 
     path = _save_plain(tmp_path)
     result = CliRunner().invoke(

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from vpype_handwriting import strokes, styles
-from vpype_handwriting.cli.tools import cli
+from vpype_handwriting.cli import cli
 from vpype_handwriting.sampling import SampleOptions, sample_lines
 
 from .conftest import tiny_config, tiny_model

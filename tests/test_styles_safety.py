@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from vpype_handwriting import specimen, styles
-from vpype_handwriting.cli.tools import cli
+from vpype_handwriting.cli import cli
 from vpype_handwriting.limits import MAX_BIAS, MAX_SEED
 from vpype_handwriting.weights import read_meta, shipped_weights
 

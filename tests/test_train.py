@@ -159,7 +159,7 @@ def test_time_limit_stops_cleanly(tmp_path: Path) -> None:
 def test_evaluate_command_reports_validation_nll(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from vpype_handwriting.cli.tools import cli
+    from vpype_handwriting.cli import cli
 
     data = tiny_dataset(40)
     path = tmp_path / "data.npz"
@@ -313,7 +313,7 @@ def test_keep_epochs_writes_every_epochs_weights_with_its_own_validation(
 def test_averaged_weights_carry_their_measured_validation_nll(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from vpype_handwriting.cli.tools import cli
+    from vpype_handwriting.cli import cli
     from vpype_handwriting.training.evaluation import validation_nll
 
     data = tiny_dataset(40)

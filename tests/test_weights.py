@@ -244,7 +244,7 @@ def test_saved_weights_get_the_usual_file_permissions(tmp_path: Path) -> None:
 def test_average_is_the_mean_of_the_epochs_weights(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from vpype_handwriting.cli.tools import cli
+    from vpype_handwriting.cli import cli
 
     models = [tiny_model(seed) for seed in (1, 2, 3)]
     for k, model in enumerate(models):
@@ -268,7 +268,7 @@ def test_average_is_the_mean_of_the_epochs_weights(tmp_path: Path) -> None:
 def test_average_refuses_weights_of_other_networks(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from vpype_handwriting.cli.tools import cli
+    from vpype_handwriting.cli import cli
 
     save_weights(tiny_model(1), tmp_path / "a", {"epochs": 1})
     save_weights(tiny_model(1, hidden=12), tmp_path / "b", {"epochs": 2})

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-from .tools import _fail, cli, data_option, require_torch, weights_option
+from .group import cli, fail, require_torch
+from .options import data_option, weights_option
 
 
 @cli.command("train-checker")
-@data_option
-@weights_option
+@data_option()
+@weights_option()
 @click.option(
     "--extra",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -135,5 +136,5 @@ def train_checker(
         trainer = CheckerTrainer(train_set, val, alphabet, opts, chars)
         trainer.run()
     except (ValueError, KeyError) as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"checker at epoch {trainer.epoch}; written to {opts.out_dir}")

@@ -11,7 +11,15 @@ import vpype_cli
 from vpype_cli import ChoiceType, FloatType, IntegerType, LengthType, PathType, TextType
 
 from .. import defaults
-from .tools import check_option, option_name
+from .options import (
+    bias_option,
+    check_option,
+    device_option,
+    option_name,
+    style_option,
+    unknown_option,
+    weights_option,
+)
 
 if TYPE_CHECKING:  # torch is imported only when the command runs
     from ..layout import LayoutOptions
@@ -28,6 +36,8 @@ class FileAwareCommand(click.Command):
     ``handwrite --file letter.txt layout a4`` would read "layout" as the text. A placeholder
     is slipped in where TEXT would stand, after the last option.
     """
+
+    help_group: str  # where ``vpype --help`` lists the command
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         takes = {
@@ -115,54 +125,24 @@ def _read_text(text: str | None, file: str | None) -> str:
     default=1.0,
     help="Baseline distance in units of 3.2 x-heights, 0.1 to 10 (default: 1.0).",
 )
-@click.option(
-    "-b",
-    "--bias",
-    type=FloatType(),
-    default=defaults.BIAS,
-    help="Neatness from 0 to 10: 0 writes raw samples, higher is tidier "
-    f"(default: {defaults.BIAS}).",
-)
+@bias_option(vpype=True)
 @click.option(
     "--seed",
     type=IntegerType(),
     default=None,
     help="Random seed, 0 to 4294967295 (default: from vpype's global -s/--seed).",
 )
-@click.option(
-    "--style",
-    type=TextType(),
-    default=defaults.STYLE,
-    help="Writer to imitate: a built-in number, a name added with "
-    "'vpype-handwriting styles add', or 'none' for a hand of its own on each line "
-    f"(default: {defaults.STYLE}).",
-)
-@click.option(
-    "--unknown",
-    type=ChoiceType(["error", "skip", "replace"]),
-    default="error",
-    help="Characters the model cannot write: fail, drop them or write a space "
-    "(default: error).",
-)
+@style_option(vpype=True)
+@unknown_option(vpype=True)
 @click.option(
     "--smooth",
     type=IntegerType(),
     default=2,
     help="Curve smoothing passes, 0 to 6; 0 keeps the raw pen points (default: 2).",
 )
-@click.option(
-    "--device",
-    type=ChoiceType(["auto", "cpu", "cuda"]),
-    default="auto",
-    help="Where to run the network (default: auto).",
-)
-@click.option(
-    "--weights",
-    type=PathType(exists=True),
-    default=None,
-    help="Model folder or .safetensors file (default: the shipped weights).",
-)
-@check_option
+@device_option(vpype=True)
+@weights_option(vpype=True)
+@check_option()
 @vpype_cli.generator
 def handwrite(
     text: str | None,
@@ -223,6 +203,10 @@ def handwrite(
         raise click.UsageError(f"handwrite: {exc}") from None
     writer = _writer(weights, device, bias, seed, style, unknown, check)
     return _to_collection(writer, _read_text(text, file), layout)
+
+
+#: ``vpype --help`` lists the commands by group: ``handwrite`` beside vpype's own ``text``.
+handwrite.help_group = "Text"
 
 
 def _writer(

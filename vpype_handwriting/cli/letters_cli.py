@@ -13,7 +13,16 @@ import numpy as np
 import vpype as vp
 
 from .. import defaults
-from .tools import bias_option, check_option, cli, option_name, weights_option
+from .group import cli
+from .options import (
+    bias_option,
+    check_option,
+    device_option,
+    option_name,
+    style_option,
+    unknown_option,
+    weights_option,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -285,13 +294,8 @@ def run_letters(
     default=None,
     help="Write the address side of an envelope instead: DL, C4, C5, C6, 10 or WxH.",
 )
-@click.option(
-    "--style",
-    default=defaults.STYLE,
-    show_default=True,
-    help="Built-in style number, your style's name, or 'none'.",
-)
-@bias_option
+@style_option()
+@bias_option()
 @click.option(
     "--seed",
     type=click.IntRange(0, 2**32 - 1),
@@ -311,17 +315,10 @@ def run_letters(
     help="Skip finished letters (their first page exists); write the rest.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace existing files.")
-@click.option(
-    "--unknown",
-    type=click.Choice(["error", "skip", "replace"]),
-    default="error",
-    show_default=True,
-)
-@weights_option
-@check_option
-@click.option(
-    "--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True
-)
+@unknown_option()
+@weights_option()
+@check_option()
+@device_option()
 def letters(
     template: Path,
     csv_path: Path | None,

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from ..limits import MAX_SEED
-from .tools import _fail, bias_option, cli, weights_option
+from .group import cli, fail
+from .options import bias_option, weights_option
 
 
 @cli.group(invoke_without_command=True)
@@ -47,7 +48,7 @@ def styles(ctx: click.Context) -> None:
     help="One handwritten line as vector paths, in writing order.",
 )
 @click.option("--text", required=True, help="What the sample says.")
-@weights_option
+@weights_option()
 @click.option("--overwrite", is_flag=True, help="Replace a style of the same name.")
 def styles_add(name: str, svg: Path, text: str, weights: Path | None, overwrite: bool) -> None:
     """Add your own handwriting as a style: one line drawn with a tablet or drawing app.
@@ -65,7 +66,7 @@ def styles_add(name: str, svg: Path, text: str, weights: Path | None, overwrite:
         offsets = st.sample_from_polylines(st.read_svg_polylines(svg), text, config)
         path = st.save_user_style(name, text, offsets, f"from {svg.name}", overwrite)
     except (st.StyleError, WeightsError) as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"added style {name!r} ({len(offsets)} points) at {path}")
     click.echo(f'use it with: vpype handwrite --style {name} "Dear Tom" write out.svg')
 
@@ -79,7 +80,7 @@ def styles_remove(name: str) -> None:
     try:
         st.remove_user_style(name)
     except st.StyleError as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"removed style {name!r}")
 
 
@@ -94,8 +95,8 @@ def styles_remove(name: str) -> None:
 @click.option(
     "--text", default="The quick brown fox jumps over the lazy dog.", show_default=True
 )
-@weights_option
-@bias_option
+@weights_option()
+@bias_option()
 @click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True)
 def styles_specimen(
     out: Path, text: str, weights: Path | None, bias: float, seed: int
@@ -112,5 +113,5 @@ def styles_specimen(
     except LimitError as exc:
         raise click.BadParameter(str(exc), param_hint=f"--{exc.option}") from None
     except (ValueError, RuntimeError, OSError) as exc:
-        _fail(exc)
+        fail(exc)
     click.echo(f"wrote {out}")

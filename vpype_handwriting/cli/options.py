@@ -1,0 +1,125 @@
+"""The options several commands share, each declared once.
+
+``handwrite`` runs inside vpype and takes them with vpype's own types (``vpype=True``), so
+that ``%expressions%`` work there as everywhere in vpype; those types hand a plain click
+command a deferred value instead of the value itself, so the ``vpype-handwriting``
+commands take the same options with click's types.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import defaults
+
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
+
+DEVICES = ["auto", "cpu", "cuda"]
+UNKNOWN = ["error", "skip", "replace"]
+
+
+def option_name(name: str) -> str:
+    """The command-line spelling of an option the library names (``line_spacing``)."""
+    return "--" + name.replace("_", "-")
+
+
+def _choice(choices: list[str], vpype: bool) -> click.ParamType:
+    if vpype:
+        from vpype_cli import ChoiceType
+
+        return ChoiceType(choices)
+    return click.Choice(choices)
+
+
+def weights_option(vpype: bool = False) -> Decorator:
+    """``--weights``: a str with vpype's type, a :class:`~pathlib.Path` with click's."""
+    if vpype:
+        from vpype_cli import PathType
+
+        kind: click.ParamType = PathType(exists=True)
+    else:
+        kind = click.Path(exists=True, path_type=Path)
+    return click.option(
+        "--weights",
+        type=kind,
+        default=None,
+        help="Model folder or .safetensors file (default: the shipped weights).",
+    )
+
+
+def bias_option(vpype: bool = False) -> Decorator:
+    if vpype:
+        from vpype_cli import FloatType
+
+        kind: click.ParamType | type = FloatType()
+    else:
+        kind = float
+    return click.option(
+        "-b",
+        "--bias",
+        type=kind,
+        default=defaults.BIAS,
+        help="Neatness from 0 to 10: 0 writes raw samples, higher is tidier "
+        f"(default: {defaults.BIAS}).",
+    )
+
+
+def style_option(vpype: bool = False) -> Decorator:
+    if vpype:
+        from vpype_cli import TextType
+
+        kind: click.ParamType | type = TextType()
+    else:
+        kind = str
+    return click.option(
+        "--style",
+        type=kind,
+        default=defaults.STYLE,
+        help="Writer to imitate: a built-in number, a name added with "
+        "'vpype-handwriting styles add', or 'none' for a hand of its own on each line "
+        f"(default: {defaults.STYLE}).",
+    )
+
+
+def unknown_option(vpype: bool = False) -> Decorator:
+    return click.option(
+        "--unknown",
+        type=_choice(UNKNOWN, vpype),
+        default="error",
+        help="Characters the model cannot write: fail, drop them or write a space "
+        "(default: error).",
+    )
+
+
+def device_option(vpype: bool = False) -> Decorator:
+    return click.option(
+        "--device",
+        type=_choice(DEVICES, vpype),
+        default="auto",
+        help="Where to run the network (default: auto).",
+    )
+
+
+def check_option() -> Decorator:
+    """``--check/--no-check``: a flag, the same in vpype and out of it."""
+    return click.option(
+        "--check/--no-check",
+        default=True,
+        help="Write again the lines the legibility checker shipped with the weights cannot "
+        "read as their text, keeping the clearest attempt (default: on).",
+    )
+
+
+def data_option() -> Decorator:
+    """``--data``: the prepared training data (training commands only)."""
+    return click.option(
+        "--data",
+        "data_path",
+        type=click.Path(path_type=Path),
+        default=None,
+        help="Prepared .npz from `prepare` (default: the user cache file).",
+    )
