@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import string
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # tiny models: one thread, also in subprocesses
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import torch  # noqa: E402
 
-from vpype_handwriting.model import HandwritingModel, ModelConfig  # noqa: E402
-from vpype_handwriting.weights import save_weights  # noqa: E402
+from vpype_handwriting.config import ModelConfig  # noqa: E402
+from vpype_handwriting.numpy_net import NumpyNet  # noqa: E402
+from vpype_handwriting.training import iamondb  # noqa: E402
+from vpype_handwriting.weights import expected_shapes, save_arrays  # noqa: E402
 
-torch.set_num_threads(1)
+if TYPE_CHECKING:
+    from vpype_handwriting.model import HandwritingModel
+
+#: Writing runs on numpy; the torch model, training and the torch engine need the extra.
+NEEDS_TORCH = "needs PyTorch: pip install 'vpype-handwriting[train]'"
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+requires_torch = pytest.mark.skipif(not HAS_TORCH, reason=NEEDS_TORCH)
+
+if HAS_TORCH:
+    import torch
+
+    torch.set_num_threads(1)
 
 ALPHABET = "".join(sorted(set(string.ascii_letters + string.digits + " .,;:!?'\"()-#%&*+/[]")))
 
@@ -74,6 +88,17 @@ def write_iam(root: Path) -> Path:
     return root
 
 
+def tiny_dataset(n: int = 12) -> iamondb.Dataset:
+    """Prepared lines of fake handwriting, as ``prepare`` leaves them (numpy only)."""
+    words = ["tea", "cake", "ink", "pen", "dear", "tom", "yes"]
+    texts = [" ".join(words[(i + k) % len(words)] for k in range(1 + i % 3)) for i in range(n)]
+    parts = [iamondb.preprocess(glyph_strokes(t)) for t in texts]
+    starts = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
+    return iamondb.Dataset(
+        np.vstack(parts), starts, texts, [f"f{i:02d}-000u" for i in range(n)]
+    )
+
+
 @pytest.fixture
 def iam_dir(tmp_path: Path) -> Path:
     return write_iam(tmp_path / "iam")
@@ -95,26 +120,60 @@ def tiny_config(**kw) -> ModelConfig:
 
 
 def tiny_model(seed: int = 0, **kw) -> HandwritingModel:
+    """A random-weight torch model; a test that calls it is skipped where torch is not
+    installed."""
+    torch = pytest.importorskip("torch", reason=NEEDS_TORCH)
+
+    from vpype_handwriting.model import HandwritingModel
+
     torch.manual_seed(seed)
     return HandwritingModel(tiny_config(**kw)).eval()
 
 
+def random_arrays(config: ModelConfig, seed: int = 0) -> dict[str, np.ndarray]:
+    """Random weights for ``config`` as numpy arrays: the torch model's state dict (names
+    and shapes), drawn as torch initializes it: the LSTMs uniform within ±1/sqrt(hidden),
+    the output layer within ±1/sqrt(3 hidden) (its inputs), the window's projection
+    N(0, 0.01²) with a zero bias (as ``model.Window`` sets them)."""
+    rng = np.random.default_rng(seed)
+    arrays = {}
+    for name, shape in expected_shapes(config).items():
+        if name == "offset_std":
+            arrays[name] = np.asarray(config.offset_std, dtype=np.float32)
+        elif name == "window.proj.weight":
+            arrays[name] = rng.normal(0.0, 0.01, shape).astype(np.float32)
+        elif name == "window.proj.bias":
+            arrays[name] = np.zeros(shape, dtype=np.float32)
+        else:
+            fan_in = 3 * config.hidden if name.startswith("head.") else config.hidden
+            bound = 1 / np.sqrt(fan_in)
+            arrays[name] = rng.uniform(-bound, bound, shape).astype(np.float32)
+    return arrays
+
+
+def tiny_numpy_net(seed: int = 0, **kw) -> NumpyNet:
+    """A random-weight net for the numpy engine, without torch (see :func:`random_arrays`)."""
+    config = tiny_config(**kw)
+    return NumpyNet(config, random_arrays(config, seed))
+
+
 def as_numpy(model: HandwritingModel):
     """The same network as a :class:`NumpyNet` (the CPU sampling engine)."""
-    from vpype_handwriting.numpy_net import NumpyNet
-
     return NumpyNet(model.config, {k: v.numpy() for k, v in model.state_dict().items()})
 
 
 @pytest.fixture(params=["numpy", "torch"])
 def backend(request: pytest.FixtureRequest):
-    """Run a sampling test on both engines: ``backend(model)`` is the net to sample with."""
+    """Run a sampling test on both engines: ``backend(model)`` is the net to sample with
+    (both start from a torch :func:`tiny_model`: such tests are :data:`requires_torch`)."""
     return as_numpy if request.param == "numpy" else (lambda model: model)
 
 
 @pytest.fixture(scope="session")
 def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A random-weight model small enough to sample whole pages in a blink."""
+    """A random-weight model small enough to sample whole pages in a blink, written as
+    ``save_weights`` writes one (no torch needed)."""
     folder = tmp_path_factory.mktemp("weights")
-    save_weights(tiny_model(), folder, {"epochs": 0, "val_nll_line": None})
+    config = tiny_config()
+    save_arrays(random_arrays(config), config, folder, {"epochs": 0, "val_nll_line": None})
     return folder

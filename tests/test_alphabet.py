@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vpype_handwriting import alphabet as alpha
-from vpype_handwriting.model import END, PAD
+from vpype_handwriting.config import END, PAD
 
 from .conftest import ALPHABET
 

@@ -5,12 +5,13 @@ import shutil
 
 import numpy as np
 import pytest
-import torch
 
-from vpype_handwriting import alphabet as alpha
-from vpype_handwriting.model import log_likelihood, sequence_loss
+from .conftest import NEEDS_TORCH, tiny_model
 
-from .conftest import tiny_model
+torch = pytest.importorskip("torch", reason=NEEDS_TORCH)
+
+from vpype_handwriting import alphabet as alpha  # noqa: E402
+from vpype_handwriting.model import log_likelihood, sequence_loss  # noqa: E402
 
 
 def _batch(model, texts, steps=12, seed=0):

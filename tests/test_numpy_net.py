@@ -7,14 +7,13 @@ import subprocess
 import sys
 
 import numpy as np
-import torch
 
 from vpype_handwriting import alphabet as alpha
 from vpype_handwriting.numpy_net import NumpyNet, Text
 from vpype_handwriting.sampling import Prime, SampledLine, replay
 from vpype_handwriting.weights import load_weights
 
-from .conftest import as_numpy, tiny_model
+from .conftest import as_numpy, requires_torch, tiny_model
 
 
 def random_offsets(n: int, seed: int = 0) -> np.ndarray:
@@ -24,7 +23,10 @@ def random_offsets(n: int, seed: int = 0) -> np.ndarray:
     return offsets
 
 
+@requires_torch
 def test_teacher_forced_steps_match_the_torch_forward() -> None:
+    import torch
+
     model = tiny_model(seed=3)
     net = as_numpy(model)
     texts = ["hello there", "ab"]
@@ -71,7 +73,10 @@ def test_draws_follow_the_mixture() -> None:
     np.testing.assert_array_equal(floored[:, :2], draws[:, :2])  # the offsets as before
 
 
+@requires_torch
 def test_loaded_from_the_same_file_as_the_torch_model(tiny_weights) -> None:
+    import torch
+
     net, model = NumpyNet.load(tiny_weights), load_weights(tiny_weights)
     line = SampledLine("hi there", random_offsets(30), np.zeros((30, 9)))
     prime = Prime(random_offsets(12, 5), "ok")
@@ -103,7 +108,10 @@ def test_writing_on_the_cpu_never_imports_torch(tiny_weights, tmp_path) -> None:
     assert out.stat().st_size > 0
 
 
+@requires_torch
 def test_a_style_sample_is_run_once_for_the_whole_batch() -> None:
+    import torch
+
     from vpype_handwriting.numpy_engine import NumpyEngine
 
     from .test_sampling import window_bias
@@ -156,6 +164,6 @@ def test_writing_works_without_torch_installed(tiny_weights, tmp_path) -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 1
     assert proc.stderr.strip() == (
-        "Error: train needs PyTorch: pip install 'vpype-handwriting[torch]' "
+        "Error: train needs PyTorch: pip install 'vpype-handwriting[train]' "
         "(or 'pip install torch')"
     )

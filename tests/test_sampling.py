@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from vpype_handwriting.checker import Assessment
 from vpype_handwriting.lines import (
@@ -18,6 +17,9 @@ from .conftest import as_numpy, tiny_config, tiny_model
 
 
 def window_bias(model, kappa_step: float, eos: float | None = None):
+    """Set the torch model's window step (and pen-lift logit) to fixed values."""
+    import torch
+
     k = model.config.window_k
     with torch.no_grad():
         model.window.proj.weight[2 * k :].zero_()

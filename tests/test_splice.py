@@ -8,11 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vpype_handwriting.checker import Assessment
-from vpype_handwriting.training import iamondb, splice
-from vpype_handwriting.training.iamondb import points_to_offsets
+from .conftest import NEEDS_TORCH, tiny_model
 
-from .conftest import tiny_model
+pytest.importorskip("torch", reason=NEEDS_TORCH)  # splice aligns the ink with the torch net
+
+from vpype_handwriting.checker import Assessment  # noqa: E402
+from vpype_handwriting.training import iamondb, splice  # noqa: E402
+from vpype_handwriting.training.iamondb import points_to_offsets  # noqa: E402
 
 
 def line(xs: list[tuple[float, float]], chars: list[int]) -> tuple[np.ndarray, np.ndarray]:

@@ -11,7 +11,7 @@ from vpype_handwriting import strokes, styles
 from vpype_handwriting.cli import cli
 from vpype_handwriting.sampling import SampleOptions, sample_lines
 
-from .conftest import tiny_config, tiny_model
+from .conftest import tiny_config, tiny_numpy_net
 
 
 @pytest.fixture(autouse=True)
@@ -119,7 +119,9 @@ def test_add_list_use_and_remove_a_style(tmp_path: Path, tiny_weights: Path) -> 
     assert "mine" in listing.output and "yours" in listing.output
     prime = styles.load_style("mine", tiny_config().alphabet)
     assert prime.text == "tea for two"
-    lines = sample_lines(tiny_model(), ["hello", "world"], SampleOptions(seed=0, prime=prime))
+    lines = sample_lines(
+        tiny_numpy_net(), ["hello", "world"], SampleOptions(seed=0, prime=prime)
+    )
     assert [line.text for line in lines] == ["hello", "world"]
     assert runner.invoke(cli, ["styles", "remove", "mine"]).exit_code == 0
     with pytest.raises(styles.StyleError, match="no style named 'mine'"):

@@ -5,24 +5,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-from vpype_handwriting.training import iamondb
-from vpype_handwriting.training.batches import epoch_batches
-from vpype_handwriting.training.train import Trainer, TrainOptions, train
-from vpype_handwriting.weights import load_weights, read_meta
+from .conftest import NEEDS_TORCH, tiny_dataset
 
-from .conftest import glyph_strokes
+torch = pytest.importorskip("torch", reason=NEEDS_TORCH)
 
-
-def tiny_dataset(n: int = 12) -> iamondb.Dataset:
-    words = ["tea", "cake", "ink", "pen", "dear", "tom", "yes"]
-    texts = [" ".join(words[(i + k) % len(words)] for k in range(1 + i % 3)) for i in range(n)]
-    parts = [iamondb.preprocess(glyph_strokes(t)) for t in texts]
-    starts = np.concatenate([[0], np.cumsum([len(p) for p in parts])])
-    return iamondb.Dataset(
-        np.vstack(parts), starts, texts, [f"f{i:02d}-000u" for i in range(n)]
-    )
+from vpype_handwriting.training.batches import epoch_batches  # noqa: E402
+from vpype_handwriting.training.train import Trainer, TrainOptions, train  # noqa: E402
+from vpype_handwriting.weights import load_weights, read_meta  # noqa: E402
 
 
 def options(tmp_path: Path, **kw) -> TrainOptions:

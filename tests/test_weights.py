@@ -8,16 +8,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from safetensors.numpy import load_file, save_file
 
 from vpype_handwriting.config import ModelConfig
 from vpype_handwriting.numpy_net import NumpyNet
-from vpype_handwriting.weights import WeightsError, expected_shapes, load_weights, save_weights
+from vpype_handwriting.weights import (
+    WeightsError,
+    expected_shapes,
+    load_weights,
+    save_arrays,
+    save_weights,
+)
 
-from .conftest import tiny_config, tiny_model
+from .conftest import HAS_TORCH, random_arrays, requires_torch, tiny_config, tiny_model
 
 
 def fields_of_config() -> list[str]:
@@ -29,7 +34,10 @@ def copy_weights(src: Path, dst: Path) -> Path:
     return dst
 
 
+@requires_torch
 def test_round_trip_keeps_weights_to_fp16_precision(tmp_path: Path) -> None:
+    import torch
+
     model = tiny_model(3)
     save_weights(model, tmp_path, {"epochs": 2})
     loaded = load_weights(tmp_path)
@@ -39,24 +47,52 @@ def test_round_trip_keeps_weights_to_fp16_precision(tmp_path: Path) -> None:
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_weights_saved_from_numpy_arrays_are_those_saved_from_the_torch_model(
+    tmp_path: Path,
+) -> None:
+    model = tiny_model(2)
+    save_weights(model, tmp_path / "torch", {"epochs": 1})
+    arrays = {k: v.numpy() for k, v in model.state_dict().items()}
+    save_arrays(arrays, model.config, tmp_path / "numpy", {"epochs": 1})
+    for name in ("model.safetensors", "model.json"):
+        assert (tmp_path / "numpy" / name).read_bytes() == (
+            tmp_path / "torch" / name
+        ).read_bytes()
+
+
+def test_random_test_weights_are_drawn_like_the_torch_models_own() -> None:
+    """The torch-free test weights (conftest) have the torch model's layers, each spread
+    as torch's initialization spreads it."""
+    config = tiny_config(hidden=64)
+    state = {k: v.numpy() for k, v in tiny_model(hidden=64).state_dict().items()}
+    arrays = random_arrays(config)
+    assert {k: v.shape for k, v in arrays.items()} == {k: v.shape for k, v in state.items()}
+    for name, value in state.items():
+        assert arrays[name].std() == pytest.approx(value.std(), rel=0.2, abs=1e-6), name
+        assert np.abs(arrays[name]).mean() == pytest.approx(np.abs(value).mean(), rel=0.2)
+
+
 def test_missing_weights_file(tiny_weights: Path, tmp_path: Path) -> None:
     folder = copy_weights(tiny_weights, tmp_path / "w")
     (folder / "model.safetensors").unlink()
-    with pytest.raises(WeightsError, match="model.safetensors is missing"):
-        load_weights(folder)
+    for load in loaders():
+        with pytest.raises(WeightsError, match="model.safetensors is missing"):
+            load(folder)
 
 
 def test_missing_folder(tmp_path: Path) -> None:
-    with pytest.raises(WeightsError, match="missing"):
-        load_weights(tmp_path / "nothing")
+    for load in loaders():
+        with pytest.raises(WeightsError, match="missing"):
+            load(tmp_path / "nothing")
 
 
 def test_truncated_weights_file(tiny_weights: Path, tmp_path: Path) -> None:
     folder = copy_weights(tiny_weights, tmp_path / "w")
     data = (folder / "model.safetensors").read_bytes()
     (folder / "model.safetensors").write_bytes(data[: len(data) // 2])
-    with pytest.raises(WeightsError, match="damaged or truncated"):
-        load_weights(folder)
+    for load in loaders():
+        with pytest.raises(WeightsError, match="damaged or truncated"):
+            load(folder)
 
 
 def edit_config(folder: Path, edit: Callable[[dict], object]) -> Path:
@@ -67,8 +103,9 @@ def edit_config(folder: Path, edit: Callable[[dict], object]) -> Path:
 
 
 def loaders() -> list[Callable[[Path], object]]:
-    """Both engines' loaders: the numpy net (CPU writing) and the torch model."""
-    return [NumpyNet.load, load_weights]
+    """Both engines' loaders: the numpy net (CPU writing) and, where torch is installed,
+    the torch model."""
+    return [NumpyNet.load, load_weights] if HAS_TORCH else [NumpyNet.load]
 
 
 @pytest.mark.parametrize(
@@ -214,8 +251,9 @@ def test_any_config_value_loads_or_is_a_weights_error(
 def test_damaged_config(tiny_weights: Path, tmp_path: Path) -> None:
     folder = copy_weights(tiny_weights, tmp_path / "w")
     (folder / "model.json").write_text("{not json")
-    with pytest.raises(WeightsError, match="damaged"):
-        load_weights(folder)
+    for load in loaders():
+        with pytest.raises(WeightsError, match="damaged"):
+            load(folder)
 
 
 def test_shipped_weights_load_and_describe_themselves() -> None:
@@ -226,8 +264,8 @@ def test_shipped_weights_load_and_describe_themselves() -> None:
         pytest.skip("no shipped weights in this checkout yet")
     meta = read_meta(folder)
     assert "non-commercial" in meta["data_terms"]
-    model = load_weights(folder)
-    assert model.config.x_height > 0
+    for load in loaders():
+        assert load(folder).config.x_height > 0
 
 
 def test_saved_weights_get_the_usual_file_permissions(tmp_path: Path) -> None:
@@ -241,7 +279,9 @@ def test_saved_weights_get_the_usual_file_permissions(tmp_path: Path) -> None:
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o666 & ~umask, name
 
 
+@requires_torch
 def test_average_is_the_mean_of_the_epochs_weights(tmp_path: Path) -> None:
+    import torch
     from click.testing import CliRunner
 
     from vpype_handwriting.cli import cli

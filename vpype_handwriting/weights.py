@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,15 +62,33 @@ def save_weights(model: HandwritingModel, path: Path, meta: dict[str, Any]) -> N
     import torch
     from safetensors.torch import save_file
 
-    weights, config = _paths(path)
-    weights.parent.mkdir(parents=True, exist_ok=True)
     tensors = {
         k: (v.detach().to(torch.float16) if v.is_floating_point() else v).contiguous().cpu()
         for k, v in model.state_dict().items()
     }
-    doc = {"config": model.config.to_dict(), **meta, "data_terms": DATA_TERMS}
-    write_atomic(weights, lambda tmp: save_file(tensors, str(tmp)))
-    write_atomic(config, lambda tmp: tmp.write_text(json.dumps(doc, indent=2) + "\n"))
+    _write(path, model.config, meta, lambda tmp: save_file(tensors, str(tmp)))
+
+
+def save_arrays(
+    arrays: dict[str, Any], config: ModelConfig, path: Path, meta: dict[str, Any]
+) -> None:
+    """:func:`save_weights` for a state dict of numpy arrays (no torch): the same files."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    tensors = {k: np.ascontiguousarray(v, dtype=np.float16) for k, v in arrays.items()}
+    _write(path, config, meta, lambda tmp: save_file(tensors, str(tmp)))
+
+
+def _write(
+    path: Path, config: ModelConfig, meta: dict[str, Any], save: Callable[[Path], object]
+) -> None:
+    """Write the tensors with ``save`` and ``model.json`` beside them, each atomically."""
+    weights, config_file = _paths(path)
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"config": config.to_dict(), **meta, "data_terms": DATA_TERMS}
+    write_atomic(weights, save)
+    write_atomic(config_file, lambda tmp: tmp.write_text(json.dumps(doc, indent=2) + "\n"))
 
 
 #: The keys of a model.json ``config`` that fix the network's shape; the others have

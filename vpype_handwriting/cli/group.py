@@ -30,6 +30,6 @@ def require_torch(command: str) -> None:
         import torch  # noqa: F401
     except ImportError:
         raise click.ClickException(
-            f"{command} needs PyTorch: pip install 'vpype-handwriting[torch]' "
+            f"{command} needs PyTorch: pip install 'vpype-handwriting[train]' "
             "(or 'pip install torch')"
         ) from None
