@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
-from vpype_handwriting import strokes, styles
+from vpype_handwriting import strokes, style_samples, styles
 from vpype_handwriting.cli import cli
 from vpype_handwriting.sampling import SampleOptions, sample_lines
 
@@ -59,10 +59,10 @@ def test_a_user_sample_is_normalized_like_the_training_data(tmp_path: Path) -> N
     svg = handwriting_svg(tmp_path / "mine.svg", ["tea", "for", "two"])
     sizes = []
     for scale in (1.0, 0.1):  # px or mm: the same normalized sample
-        offsets = styles.sample_from_polylines(
-            styles.read_svg_polylines(svg)
+        offsets = style_samples.sample_from_polylines(
+            style_samples.read_svg_polylines(svg)
             if scale == 1
-            else [p * 0.1 for p in styles.read_svg_polylines(svg)],
+            else [p * 0.1 for p in style_samples.read_svg_polylines(svg)],
             "tea for two",
             config,
         )
@@ -86,14 +86,16 @@ def test_a_user_sample_is_normalized_like_the_training_data(tmp_path: Path) -> N
 def test_bad_samples_say_what_is_wrong(tmp_path: Path, text: str, message: str) -> None:
     svg = handwriting_svg(tmp_path / "mine.svg", ["tea", "for", "two"])
     with pytest.raises(styles.StyleError, match=message):
-        styles.sample_from_polylines(styles.read_svg_polylines(svg), text, tiny_config())
+        style_samples.sample_from_polylines(
+            style_samples.read_svg_polylines(svg), text, tiny_config()
+        )
 
 
 def test_an_svg_without_paths_is_refused(tmp_path: Path) -> None:
     empty = tmp_path / "empty.svg"
     empty.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
     with pytest.raises(styles.StyleError, match="holds no paths"):
-        styles.read_svg_polylines(empty)
+        style_samples.read_svg_polylines(empty)
 
 
 def test_add_list_use_and_remove_a_style(tmp_path: Path, tiny_weights: Path) -> None:
@@ -153,8 +155,8 @@ def test_handwrite_with_a_style_keeps_batching(tmp_path: Path, tiny_weights: Pat
     styles.save_user_style(
         "mine",
         "tea for two",
-        styles.sample_from_polylines(
-            styles.read_svg_polylines(svg), "tea for two", tiny_config()
+        style_samples.sample_from_polylines(
+            style_samples.read_svg_polylines(svg), "tea for two", tiny_config()
         ),
         "test",
     )
@@ -193,7 +195,7 @@ def test_add_checks_the_text_before_reading_the_svg(
     tmp_path: Path, tiny_weights: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     svg = handwriting_svg(tmp_path / "mine.svg", ["tea", "for", "two"])
-    monkeypatch.setattr(styles, "read_svg_polylines", never)
+    monkeypatch.setattr(style_samples, "read_svg_polylines", never)
     text = "tea " * styles.MAX_STYLE_CHARS
     args = ["styles", "add", "mine", "--svg", str(svg), "--text", text]
     error = one_line_error(CliRunner().invoke(cli, [*args, "--weights", str(tiny_weights)]))
@@ -204,7 +206,7 @@ def test_add_refuses_an_svg_over_the_size_bound(
     tmp_path: Path, tiny_weights: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     svg = handwriting_svg(tmp_path / "mine.svg", ["tea", "for", "two"])
-    monkeypatch.setattr(styles, "MAX_SVG_BYTES", svg.stat().st_size - 1)
+    monkeypatch.setattr(style_samples, "MAX_SVG_BYTES", svg.stat().st_size - 1)
     args = ["styles", "add", "mine", "--svg", str(svg), "--text", "tea for two"]
     error = one_line_error(CliRunner().invoke(cli, [*args, "--weights", str(tiny_weights)]))
     assert "larger than" in error and "MB" in error

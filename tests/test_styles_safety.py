@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from vpype_handwriting import specimen, styles
+from vpype_handwriting import specimen, style_samples, styles
 from vpype_handwriting.cli import cli
 from vpype_handwriting.limits import MAX_BIAS, MAX_SEED
 from vpype_handwriting.weights import read_meta, shipped_weights
@@ -42,8 +42,8 @@ def user_styles(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def sample(tmp_path: Path) -> np.ndarray:
     """A good user sample of 'tea for two' for the tiny model."""
     svg = handwriting_svg(tmp_path / "line.svg", ["tea", "for", "two"])
-    return styles.sample_from_polylines(
-        styles.read_svg_polylines(svg), "tea for two", tiny_config()
+    return style_samples.sample_from_polylines(
+        style_samples.read_svg_polylines(svg), "tea for two", tiny_config()
     )
 
 
@@ -290,7 +290,7 @@ def test_a_drawing_with_coordinates_that_are_not_numbers_is_refused() -> None:
     line = np.stack([np.linspace(0, 100, 30), np.zeros(30)], 1)
     line[4, 1] = np.nan
     with pytest.raises(styles.StyleError, match="not numbers"):
-        styles.sample_from_polylines([line], "tea for two", tiny_config())
+        style_samples.sample_from_polylines([line], "tea for two", tiny_config())
 
 
 # -- 4. bounds --------------------------------------------------------------------------

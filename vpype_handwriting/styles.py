@@ -7,7 +7,8 @@ Graves' priming runs the sample through the network before the new text is sampl
 network continues in that hand.
 
 A damaged or degenerate style file breaks only itself: listings report it and skip it, and
-asking for it by name says what is wrong with it.
+asking for it by name says what is wrong with it. A sample of the user's own hand is made
+from an SVG in :mod:`~vpype_handwriting.style_samples`.
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import defaults, strokes
-from .config import ModelConfig
+from . import defaults
 from .files import write_atomic
 from .lines import Prime
 from .weights import shipped_weights
@@ -41,8 +41,6 @@ MAX_STYLE_CHARS = 120
 MAX_STYLE_MOVE = 1000.0
 #: Bytes of a style file: 256 a point holds any JSON layout of MAX_STYLE_POINTS rows.
 MAX_STYLE_FILE_BYTES = 256 * MAX_STYLE_POINTS
-#: Bytes of an SVG given to ``styles add``: one handwritten line needs far less.
-MAX_SVG_BYTES = 5 * 2**20
 
 
 class StyleError(ValueError):
@@ -87,7 +85,7 @@ class DamagedStyle:
         return f"style file {self.path} is damaged: {self.problem}; {self.fix}"
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     """An exception's message on one line of at most 200 characters."""
     return " ".join(str(exc).split())[:200] or type(exc).__name__
 
@@ -172,7 +170,7 @@ def _read(path: Path, builtin: bool) -> Style:
     except StyleError:
         raise
     except (OSError, ValueError, RecursionError) as exc:
-        raise StyleError(_one_line(exc)) from None
+        raise StyleError(one_line(exc)) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("text"), str):
         raise StyleError('not a JSON object with a "text"')
     if "offsets" not in doc:
@@ -255,73 +253,6 @@ def load_style(name: str, alphabet: str) -> Prime | None:
     return style.prime()
 
 
-def resample(line: np.ndarray, step: float) -> np.ndarray:
-    """Points every ``step`` along the polyline (ends kept), like the training pen rate."""
-    seg = np.hypot(*np.diff(line, axis=0).T)
-    length = float(seg.sum())
-    if len(line) < 2 or length < step:
-        return line[[0, -1]] if len(line) > 1 and length > 0 else line[:1]
-    at = np.concatenate([[0.0], np.cumsum(seg)])
-    targets = np.linspace(0.0, length, max(2, int(round(length / step)) + 1))
-    return np.stack(
-        [np.interp(targets, at, line[:, 0]), np.interp(targets, at, line[:, 1])], 1
-    )
-
-
-def _checked_polylines(polylines: list[np.ndarray], text: str) -> list[np.ndarray]:
-    """The drawn polylines of ``text`` as (N, 2) float arrays, or a :class:`StyleError`."""
-    polylines = [np.asarray(p, dtype=np.float64)[:, :2] for p in polylines if len(p)]
-    if len(polylines) > MAX_STYLE_POINTS:
-        raise StyleError(
-            f"the sample has {len(polylines):,} strokes, more than {MAX_STYLE_POINTS:,}: "
-            f"write a shorter sample: one line of at most {MAX_STYLE_CHARS} characters"
-        )
-    if sum(len(p) for p in polylines) < MIN_STYLE_POINTS or len(text) < 3:
-        raise StyleError("the sample is too short: write at least a few words")
-    if not all(np.isfinite(p).all() for p in polylines):
-        raise StyleError("the drawing has coordinates that are not numbers")
-    return polylines
-
-
-def sample_from_polylines(
-    polylines: list[np.ndarray], text: str, config: ModelConfig
-) -> np.ndarray:
-    """A user's handwritten line (polylines in writing order, y down, any units) → offsets
-    normalized like the training data, or a :class:`StyleError` saying what is wrong."""
-    text = check_text(text)
-    bad = sorted({c for c in text if c not in config.alphabet})
-    if bad:
-        raise StyleError(f"the text has characters the model lacks: {''.join(bad)!r}")
-    polylines = _checked_polylines(polylines, text)
-    pts = np.vstack(polylines)
-    center = pts.mean(axis=0)
-    slope = np.polyfit(pts[:, 0], pts[:, 1], 1)[0] if np.ptp(pts[:, 0]) > 0 else 0.0
-    angle = -np.arctan(slope)
-    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    polylines = [(p - center) @ rot.T for p in polylines]
-    height = strokes.x_height(strokes.straighten(polylines))
-    if not height > 0:
-        raise StyleError(
-            "no letter shapes found in the sample: is it handwriting, in one line?"
-        )
-    # The window advances ~1/kappa_scale of a character per point, so the sample must have
-    # the training data's points per character: scale its pen path to kappa_scale steps of
-    # ~1 unit per character, then resample at 1 unit.
-    arc = sum(float(np.hypot(*np.diff(p, axis=0).T).sum()) for p in polylines if len(p) > 1)
-    scale = config.kappa_scale * len(text) / max(arc, 1e-9)
-    polylines = [resample(p * scale, 1.0) for p in polylines]
-    ratio = height * scale / config.x_height
-    if not 0.4 <= ratio <= 2.5:
-        raise StyleError(
-            f"the letters come out {ratio:.1f}x the usual size for this much text: does the "
-            "text match the handwriting, in one line?"
-        )
-    offsets = strokes.polylines_to_offsets(polylines)
-    offsets[0, :2] = 0.0
-    check_sample(text, offsets)
-    return offsets.astype(np.float32)
-
-
 def user_style_path(name: str, overwrite: bool = False) -> Path:
     """Where the user style ``name`` goes; a :class:`StyleError` for a name that is not
     valid, or taken (unless ``overwrite``)."""
@@ -367,30 +298,3 @@ def remove_user_style(name: str) -> Path:
     except OSError as exc:
         raise StyleError(f"cannot remove {path}: {exc.strerror or exc}") from None
     return path
-
-
-def read_svg_polylines(path: Path) -> list[np.ndarray]:
-    """Every path of an SVG as a polyline (document order = writing order), y down."""
-    import vpype as vp
-
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise StyleError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if size == 0:
-        raise StyleError(f"{path} is empty: export the handwriting as SVG")
-    if size > MAX_SVG_BYTES:
-        raise StyleError(
-            f"{path} is larger than {MAX_SVG_BYTES // 2**20} MB: export one handwritten line "
-            "as plain vector paths"
-        )
-    try:
-        doc = vp.read_multilayer_svg(str(path), quantization=0.5)
-    except Exception as exc:  # vpype/svgelements raise many kinds on bad files
-        raise StyleError(f"cannot read {path} as SVG: {_one_line(exc)}") from None
-    lines = [
-        np.stack([line.real, line.imag], 1) for layer in doc.layers.values() for line in layer
-    ]
-    if not lines:
-        raise StyleError(f"{path} holds no paths: draw the handwriting as vector lines")
-    return lines

@@ -57,13 +57,14 @@ def styles_add(name: str, svg: Path, text: str, weights: Path | None, overwrite:
     """
     from .. import styles as st
     from ..config import ModelConfig
+    from ..style_samples import read_svg_polylines, sample_from_polylines
     from ..weights import WeightsError, default_weights, read_meta
 
     try:  # the cheap checks first: the name, the text, the size of the SVG
         st.user_style_path(name, overwrite)
         text = st.check_text(text)
         config = ModelConfig.from_dict(read_meta(weights or default_weights())["config"])
-        offsets = st.sample_from_polylines(st.read_svg_polylines(svg), text, config)
+        offsets = sample_from_polylines(read_svg_polylines(svg), text, config)
         path = st.save_user_style(name, text, offsets, f"from {svg.name}", overwrite)
     except (st.StyleError, WeightsError) as exc:
         fail(exc)
