@@ -1,7 +1,7 @@
 """How well a legibility checker tells the lines the reader gets wrong from the ones it reads.
 
 Writes the sentences unchecked (first attempts only, default settings), one per row of an
-SVG, lets ``../shared/tools/reader/reader.py read`` read every line, and then asks each
+SVG, lets the ``--reader`` read every line, and then asks each
 checker which lines it would send back. Prints, per checker, how many of the lines the reader
 got wrong it sends back (what the retries can mend) and how many of the ones the reader
 reads right (time spent for nothing), and the first attempts' numbers the reader read right,

@@ -2,7 +2,7 @@
 
 Writes each sentence of the file (default ``x_words.txt``: six sentences dense in words
 with an ``x``) three times a seed without the legibility checker, lets
-``../shared/tools/reader/reader.py read`` read the lines, and counts the words holding any
+the ``--reader`` read the lines, and counts the words holding any
 of ``--letters`` that the reader's reading holds, and the CER of all the lines. The
 checker can not send back an ``x`` written without its cross (``nert`` for ``next``):
 it reads ``next`` there, as the reader often does not; so this compares weights, styles

@@ -2,7 +2,7 @@
 
 Writes ``benchmarks/letter.txt`` (or ``--letter``) as the README's sample page does
 (``vpype -s SEED handwrite --wrap WRAP --file LETTER layout a4 write``) for each seed, lets
-``../shared/tools/reader/reader.py read`` read every SVG and aligns its words with the
+the ``--reader`` read every SVG and aligns its words with the
 letter's. A word read differently is not always written wrong (the reader errs too, about
 one character in twenty on human lines), but a dropped, doubled or scribbled letter shows up
 here, so these are the words to look at in the renders (``--png``).

@@ -5,7 +5,7 @@ characters from different forms that the reader reads without error) primes the 
 probe set dense in what goes wrong (``capitals.txt``, ``x_words.txt``, ``digits.txt``,
 ``fives.txt`` and the first sentences of ``sentences.txt``), written with ``--seeds``,
 without the checker (the failed-line checks resample as in ``handwrite``).
-``../shared/tools/reader`` reads them; the table gives, best
+the recognizer given as ``--reader`` reads them; the table gives, best
 first, the words the reader does not find, the CER, and the lines the failed-line checks
 would send back (a hand the net cannot hold, as style 7's).
 
