@@ -28,6 +28,7 @@ RUNS = {
     "speed": ["benchmarks/sample_speed.py", "--repeats", "5"],
     "speed-no-check": ["benchmarks/sample_speed.py", "--repeats", "5", "--no-check"],
     "letters": ["benchmarks/letters_speed.py", "--count", "10"],
+    "letters-no-check": ["benchmarks/letters_speed.py", "--count", "10", "--no-check"],
     "training": ["benchmarks/train_throughput.py", "--repeats", "3"],
 }
 HEADER = """# Results
