@@ -40,9 +40,11 @@ def _shown(arg: str, root: Path) -> str:
     """An argument as the table shows it: a file outside the repository by its name only
     (its place is the reader's own, e.g. the recognizer given to ``--reader``)."""
     path = Path(arg)
-    if len(arg) > 1 and path.exists() and not path.resolve().is_relative_to(root):
-        return f"PATH/{path.name}"
-    return arg
+    if len(arg) < 2 or not (path.is_absolute() or path.exists()):
+        return arg
+    if path.resolve().is_relative_to(root):
+        return path.resolve().relative_to(root).as_posix()
+    return f"PATH/{path.name}"
 
 
 def save(path: Path | None, benchmark: str, figures: list[tuple[str, str]]) -> None:
