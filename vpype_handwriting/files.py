@@ -82,15 +82,16 @@ def _try_lock(fh: IO[str]) -> bool:
 
 
 @contextlib.contextmanager
-def folder_lock(folder: Path, command: str) -> Iterator[None]:
-    """Hold ``folder`` for one run of ``command``: a second run into the same folder fails
-    at once instead of racing on the same files. The lock is the operating system's (it
-    goes with the process, even a killed one)."""
+def folder_lock(folder: Path, command: str, part: str = "") -> Iterator[None]:
+    """Hold ``folder`` for one run of ``command`` (or one ``part`` of a run split into
+    parts that write different files): a second such run into the same folder fails at
+    once instead of racing on the same files. The lock is the operating system's (it goes
+    with the process, even a killed one)."""
     if folder.exists() and not folder.is_dir():
         raise FileError(f"{folder} is a file, not a folder: write elsewhere")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / LOCK_NAME
+        path = folder / (LOCK_NAME.replace(".lock", f"-{part}.lock") if part else LOCK_NAME)
         fh = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held until the end
     except OSError as exc:
         raise FileError(f"cannot write in {folder}: {exc.strerror or exc}") from None
@@ -98,8 +99,8 @@ def folder_lock(folder: Path, command: str) -> Iterator[None]:
         # a lock on a file that another run unlinked in between would hold nothing
         if not _try_lock(fh) or os.fstat(fh.fileno()).st_ino != _inode(path):
             raise FileError(
-                f"another {command} run is writing into {folder}: wait for it to finish "
-                "or write elsewhere"
+                f"another {command} run{' of part ' + part if part else ''} is writing into "
+                f"{folder}: wait for it to finish or write elsewhere"
             )
         try:
             yield

@@ -176,16 +176,22 @@ def plan(
     return planned, warnings
 
 
-def check_outputs(rows: list[Row], overwrite: bool, resume: bool) -> list[Row]:
-    """Rows still to write; refuses rows that share a file (any page) and existing files
-    (any page) unless asked to overwrite, or to resume (finished letters are skipped)."""
+def check_outputs(
+    rows: list[Row], overwrite: bool, resume: bool, shard: tuple[int, int] = (1, 1)
+) -> list[Row]:
+    """Rows still to write; refuses rows that share a file (any page, over the whole
+    table) and existing files (any page) unless asked to overwrite, or to resume (finished
+    letters are skipped). With ``shard`` (K, N), only rows K, K + N, ... are written."""
     ready = [r for r in rows if r.error is None]
     found = clashes([(r.number, r.paths[0]) for r in ready])
     if found:
         more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
         raise LetterError("; ".join(found[:3]) + more)
+    k, n = shard
     todo = []
     for row in ready:
+        if (row.number - 1) % n != k - 1:
+            continue  # another shard's
         row.stale = existing_pages(row.paths[0])
         if resume and row.paths[0].exists():
             continue  # the first page is written last: the letter is complete

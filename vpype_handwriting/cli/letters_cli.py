@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 import vpype as vp
 
 from .. import defaults
@@ -50,6 +49,16 @@ def _page(value: str, name: str) -> tuple[float, float]:
         raise click.BadParameter(f"{value!r} is not a page size", param_hint=name) from None
 
 
+def _shard(value: str) -> tuple[int, int]:
+    """``K/N`` as (K, N), 1 <= K <= N."""
+    k, _, n = value.partition("/")
+    if not (k.isdigit() and n.isdigit()) or not 1 <= int(k) <= int(n) <= 100_000:
+        raise click.BadParameter(
+            f"{value!r} is not K/N with 1 <= K <= N (e.g. 2/3)", param_hint="--shard"
+        )
+    return int(k), int(n)
+
+
 def _pipeline(pipeline: str) -> str:
     """The user's own vpype commands, run on each page's document (never on a string
     holding values from the data); checked once on an empty page before any sampling."""
@@ -71,26 +80,6 @@ def _pipeline(pipeline: str) -> str:
         message = exc.format_message() if isinstance(exc, click.ClickException) else exc
         raise click.BadParameter(str(message), param_hint="--pipeline") from None
     return pipeline
-
-
-def _saver(page_size: tuple[float, float], pipeline: str):
-    from ..files import write_atomic
-
-    def save(polylines: list[np.ndarray], path: Path) -> None:
-        doc = vp.Document(page_size=page_size)
-        doc.add(vp.LineCollection([p[:, 0] + 1j * p[:, 1] for p in polylines]), 1)
-        if pipeline:
-            import vpype_cli
-
-            doc = vpype_cli.execute(pipeline, document=doc)
-
-        def write(tmp: Path) -> None:
-            with open(tmp, "w", encoding="utf-8") as fh:
-                vp.write_svg(fh, doc, set_date=False)  # no date: same seed, same bytes
-
-        write_atomic(path, write)
-
-    return save
 
 
 def _geometry(kw: dict[str, Any]):
@@ -136,23 +125,6 @@ def _geometry(kw: dict[str, Any]):
     return page, opts
 
 
-def _load(kw: dict[str, Any]):
-    from ..limits import MAX_BIAS, LimitError, number
-    from ..sampling import SampleOptions
-    from ..styles import load_style
-    from ..writer import Handwriter
-
-    try:
-        number("bias", kw["bias"], 0.0, MAX_BIAS)
-    except LimitError as exc:
-        raise click.BadParameter(str(exc), param_hint="--bias") from None
-    writer = Handwriter.load(
-        kw["weights"], kw["device"], check=kw["check"], sample=SampleOptions(bias=kw["bias"])
-    )
-    writer.sample.prime = load_style(kw["style"], writer.alphabet)
-    return writer
-
-
 def _plan(template: Path, source: tuple[Path, str], out_pattern: str, kw, writer):
     from ..files import read_text
     from ..letters import OutPattern, check_outputs, plan, read_rows
@@ -163,47 +135,37 @@ def _plan(template: Path, source: tuple[Path, str], out_pattern: str, kw, writer
     rows, warnings = plan(
         text, out, read_rows(*source), writer.alphabet, kw["unknown"], kw["seed"]
     )
-    return out, rows, warnings, check_outputs(rows, kw["overwrite"], kw["resume"])
+    return out, rows, warnings, check_outputs(rows, kw["overwrite"], kw["resume"], kw["shard"])
 
 
-def _write_all(todo, writer, page, opts, save, failed) -> int:
-    """Sample, place and write each letter; returns how many were written."""
+def _write_all(todo, job, jobs: int, writer, failed, quiet: bool) -> int:
+    """Write the letters (in ``jobs`` processes); returns how many were written."""
     from tqdm import tqdm
 
     from ..alphabet import describe
-    from ..layout import layout_text
-    from ..letters import LetterError, off_page, paginate, place_envelope, write_letter
+    from .letters_jobs import write_rows
 
-    calib, written = writer.calibration(), 0
-    for row in tqdm(todo, unit="letter", disable=None):
-        writer.sample.seed = row.seed
-        try:
-            lines = layout_text(row.text, writer.sample_texts, calib, opts)
-            if page.envelope:
-                pages = [place_envelope(lines, page)]
-            else:
-                pages = paginate(lines, page, opts.position[1])
-            wrong = next((off_page(p, page) for p in pages if off_page(p, page)), None)
-            if wrong:
-                raise LetterError(wrong)
-        except ValueError as exc:
-            row.error = str(exc)
+    by_number = {row.number: row for row in todo}
+    written = 0
+    bar = tqdm(total=len(todo), unit="letter", disable=True if quiet else None)
+    for outcome in write_rows(todo, job, jobs, writer):
+        row = by_number[outcome.number]
+        bar.update(1)
+        if outcome.fatal:
+            bar.close()
+            raise click.ClickException(f"{outcome.fatal} ({written} letter(s) written)")
+        if outcome.error:
+            row.error = outcome.error
             failed.append(row)
-            click.echo(f"row {row.number}: failed: {exc}", err=True)
+            click.echo(f"row {row.number}: failed: {outcome.error}", err=True)
             continue
-        try:
-            row.paths = write_letter(pages, row.paths[0], save, row.stale)
-        except OSError as exc:
-            raise click.ClickException(
-                f"cannot write {row.paths[0]}: {exc.strerror or exc} "
-                f"({written} letter(s) written before it)"
-            ) from None
-        written += 1
+        row.paths, written = outcome.paths or [], written + 1
         if row.changes:
             click.echo(
                 f"row {row.number}: written as the model can: {describe(row.changes)}",
                 err=True,
             )
+    bar.close()
     return written
 
 
@@ -212,25 +174,34 @@ def run_letters(
 ) -> int:
     """Plan, check, write; returns the number of rows that failed."""
     from ..files import FileError, folder_lock
+    from ..limits import MAX_BIAS, LimitError, number
+    from .letters_jobs import Job, Saver, load_writer
 
     page, opts = _geometry(kw)
-    save = _saver((page.width, page.height), _pipeline(kw["pipeline"]))
+    job = Job(kw, page, opts, Saver((page.width, page.height), _pipeline(kw["pipeline"])))
     try:
-        writer = _load(kw)
+        number("bias", kw["bias"], 0.0, MAX_BIAS)
+    except LimitError as exc:
+        raise click.BadParameter(str(exc), param_hint="--bias") from None
+    try:
+        writer = load_writer(kw)
         out, rows, warnings, todo = _plan(template, source, out_pattern, kw, writer)
     except (ValueError, OSError) as exc:  # the letters, files, style and weights errors
         raise click.ClickException(str(exc)) from None
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
-    failed = [r for r in rows if r.error is not None]
+    k, n = kw["shard"]
+    failed = [r for r in rows if r.error is not None and (r.number - 1) % n == k - 1]
     for row in failed:
         click.echo(f"row {row.number}: skipped: {row.error}", err=True)
-    skipped = sum(1 for r in rows if r.error is None) - len(todo)
-    if skipped:
-        click.echo(f"{skipped} letter(s) already written, skipped (--resume)", err=True)
+    mine = sum(1 for r in rows if r.error is None and (r.number - 1) % n == k - 1)
+    if mine - len(todo):
+        click.echo(
+            f"{mine - len(todo)} letter(s) already written, skipped (--resume)", err=True
+        )
     try:
-        with folder_lock(out.root, "letters"):
-            written = _write_all(todo, writer, page, opts, save, failed)
+        with folder_lock(out.root, "letters", f"{k}of{n}" if n > 1 else ""):
+            written = _write_all(todo, job, kw["jobs"], writer, failed, kw["quiet"])
     except FileError as exc:
         raise click.ClickException(str(exc)) from None
     changed = sum(1 for r in todo if r.error is None and r.changes)
@@ -315,6 +286,24 @@ def run_letters(
     help="Skip finished letters (their first page exists); write the rest.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace existing files.")
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=1,
+    show_default=True,
+    help="Processes writing letters at once (one per core); the files are the same.",
+)
+@click.option(
+    "--shard",
+    type=str,
+    default="1/1",
+    callback=lambda ctx, param, value: _shard(value),
+    show_default=True,
+    help="K/N: write only rows K, K+N, K+2N, ... (one share of N, e.g. one machine's); "
+    "the N shares together are the whole run, byte for byte.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
 @unknown_option()
 @weights_option()
 @check_option()
