@@ -4,7 +4,7 @@ Writes ``--count`` letters (A4, 2.5 mm x-height, wrapped to the page) into a tem
 each letter's lines sampled as one batch, and prints letters per minute (model load included,
 as a user would time the command). ``--no-check`` times it without the legibility checker.
 
-    python benchmarks/letters_speed.py [--count 20] [--no-check] [--json FILE]
+    python benchmarks/letters_speed.py [--count 20] [--no-check] [--jobs N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--no-check", action="store_true")
+    parser.add_argument("--jobs", type=int, default=1, help="letters --jobs")
     parser.add_argument("--json", type=Path, default=None, help="save the figures here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -52,14 +53,14 @@ def main() -> None:
             [sys.executable, "-c", CLI, "letters",
              str(folder / "letter.txt"), "--csv", str(folder / "people.csv"), "--out",
              str(folder / "out" / "{id}-{first_name}.svg"),
-             *(["--no-check"] if args.no_check else [])],
+             "--jobs", str(args.jobs), *(["--no-check"] if args.no_check else [])],
             check=True,
         )  # fmt: skip
         seconds = time.perf_counter() - start
         written = len(list((folder / "out").glob("*.svg")))
     chars = len(" ".join(TEMPLATE.split()))
     rate = 60 * written / seconds
-    mode = " without the checker" if args.no_check else ""
+    mode = (" without the checker" if args.no_check else "") + f", --jobs {args.jobs}"
     print(
         f"{written} letters of ~{chars} characters in {seconds:.1f} s: "
         f"{rate:.1f} letters/minute{mode}"

@@ -29,6 +29,7 @@ RUNS = {
     "speed-no-check": ["benchmarks/sample_speed.py", "--repeats", "5", "--no-check"],
     "letters": ["benchmarks/letters_speed.py", "--count", "10"],
     "letters-no-check": ["benchmarks/letters_speed.py", "--count", "10", "--no-check"],
+    "letters-jobs2": ["benchmarks/letters_speed.py", "--count", "10", "--jobs", "2"],
     "training": ["benchmarks/train_throughput.py", "--repeats", "3"],
 }
 HEADER = """# Results
