@@ -346,3 +346,21 @@ def test_out_pattern_root_is_the_folder_before_the_first_placeholder() -> None:
     assert OutPattern("out/x-{a}/{b}.svg").root == Path("out")
     assert OutPattern("{a}.svg").root == Path(".")
     assert OutPattern("a/b/c.svg").root == Path("a/b")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    template=st.text(alphabet=st.sampled_from(list("{}!:.[]_ab0 \n%")), max_size=30),
+    value=HOSTILE,
+)
+def test_any_template_is_filled_as_text_or_refused_in_one_sentence(
+    template: str, value: str
+) -> None:
+    try:
+        names = letters.placeholders(template)
+    except letters.LetterError as exc:
+        assert "\n" not in str(exc)
+        return
+    filled = letters.fill(template, dict.fromkeys(names, value))
+    assert filled.count(value) >= len(names) or not value
+    assert len(filled) <= len(template) + len(names) * len(value)
