@@ -12,7 +12,7 @@ from .conftest import ALPHABET
 
 def test_typographic_characters_become_plain_ones() -> None:
     text = "\u201cCaf\u00e9 na\u00efve\u201d \u2014 it\u2019s\u00a0fine\u2026"
-    assert alpha.check(text, ALPHABET) == '"Cafe naive" - it\'s fine...'
+    assert alpha.check(text, ALPHABET) == '"Caf\u00e9 na\u00efve" - it\'s fine...'
 
 
 def test_unknown_characters_are_listed_with_their_positions() -> None:
@@ -51,17 +51,25 @@ def test_check_either_fails_cleanly_or_returns_writable_text(text: str) -> None:
     except alpha.EmptyTextError:
         return
     assert out.strip()
-    assert all(c in ALPHABET or c == "\n" for c in out)
+    assert all(alpha.writable(c, ALPHABET) for c in out)
+    assert all(c in ALPHABET or c == "\n" for c in alpha.base_text(out, ALPHABET))
 
 
 def test_transliterations_are_listed_and_typography_is_not() -> None:
     prepared = alpha.prepare("\u201cJos\u00e9\u201d eve@example.com Gro\u00df", ALPHABET)
-    assert prepared.text == '"Jose" eveatexample.com Gross'
+    assert prepared.text == '"Jos\u00e9" eveatexample.com Gross'  # the accent is drawn
     assert [str(c) for c in prepared.changes] == [
-        '\u00e9\u2192e in "\u201cJos\u00e9\u201d"',
         '@\u2192at in "eve@example.com"',
         '\u00df\u2192ss in "Gro\u00df"',
     ]
+
+
+def test_accented_letters_are_written_as_their_base_and_marks() -> None:
+    assert alpha.split_marks("\u00e9", ALPHABET) == ("e", ("acute",))
+    assert alpha.split_marks("\u01da", ALPHABET) == ("u", ("diaeresis", "caron"))
+    assert alpha.split_marks("\u0142", ALPHABET) == ("l", ("stroke",))
+    assert alpha.split_marks("\u00df", ALPHABET) is None  # its own letter: not a mark
+    assert alpha.base_text("Jos\u00e9 \u0141\u00f3d\u017a", ALPHABET) == "Jose Lodz"
 
 
 def test_skipped_and_replaced_characters_are_listed_too() -> None:
@@ -74,9 +82,10 @@ def test_skipped_and_replaced_characters_are_listed_too() -> None:
 
 
 def test_decomposed_accents_and_windows_newlines_are_the_same_text() -> None:
-    assert alpha.check("Jose\u0301\r\nok", ALPHABET) == "Jose\nok"
-    assert alpha.prepare("Jose\u0301", ALPHABET).changes == [
-        alpha.Change("\u00e9", "e", "Jos\u00e9")
+    assert alpha.check("Jose\u0301\r\nok", ALPHABET) == "Jos\u00e9\nok"
+    assert alpha.prepare("Jose\u0301", ALPHABET).changes == []
+    assert alpha.prepare("s\u0323", ALPHABET).changes == [  # no dot below: transliterated
+        alpha.Change("\u1e63", "s", "\u1e63")
     ]
 
 
@@ -98,6 +107,6 @@ def test_too_long_a_text_is_refused() -> None:
 
 
 def test_the_changes_fit_on_one_line() -> None:
-    changes = alpha.prepare(" ".join(f"x\u00e9{i}" for i in range(30)), ALPHABET).changes
+    changes = alpha.prepare(" ".join(f"x\u00df{i}" for i in range(30)), ALPHABET).changes
     line = alpha.describe(changes)
     assert "\n" not in line and line.endswith(f"and {30 - alpha.LISTED_CHANGES} more")

@@ -24,8 +24,22 @@ TYPOGRAPHIC = {
 #: Letters and signs the model lacks and what is written instead: each use is reported.
 TRANSLITERATIONS = {
     "\u00d7": "x", "\u00b7": ".", "\u2022": "-", "\u00df": "ss", "\u00e6": "ae",
-    "\u00c6": "AE", "\u0153": "oe", "\u0152": "OE", "\u00f8": "o", "\u00d8": "O",
-    "\u0142": "l", "\u0141": "L", "@": "at", "\u20ac": "EUR", "$": "USD ", "\u00a3": "GBP ",
+    "\u00c6": "AE", "\u0153": "oe", "\u0152": "OE",
+    "\u0131": "i", "@": "at", "\u20ac": "EUR", "$": "USD ", "\u00a3": "GBP ",
+}  # fmt: skip
+
+#: Accents written by hand over a letter the network writes (``marks.py`` draws them): the
+#: combining character and the mark's name.
+MARKS = {
+    "\u0301": "acute", "\u0300": "grave", "\u0302": "circumflex", "\u0308": "diaeresis",
+    "\u0303": "tilde", "\u030a": "ring", "\u0327": "cedilla", "\u030c": "caron",
+    "\u0328": "ogonek", "\u0304": "macron", "\u0307": "dot", "\u030b": "double_acute",
+    "\u0306": "breve", "\u0326": "comma_below",
+}  # fmt: skip
+#: Letters with a stroke through them: the letter the network writes and the stroke.
+STROKED = {
+    "\u00f8": ("o", "slash"), "\u00d8": ("O", "slash"), "\u0142": ("l", "stroke"),
+    "\u0141": ("L", "stroke"), "\u0111": ("d", "bar"), "\u0110": ("D", "bar"),
 }  # fmt: skip
 
 UNKNOWN_MODES = ("error", "skip", "replace")
@@ -74,10 +88,38 @@ def describe(changes: Sequence[Change]) -> str:
     return listed + (f" and {more} more" if more > 0 else "")
 
 
+def split_marks(ch: str, alphabet: str) -> tuple[str, tuple[str, ...]] | None:
+    """The letter the network writes for an accented ``ch`` and the marks drawn over it
+    (``é``: ``e`` and ``acute``), or None when ``ch`` is not such a letter."""
+    if ch in STROKED:
+        base, mark = STROKED[ch]
+        return (base, (mark,)) if base in alphabet else None
+    parts = unicodedata.normalize("NFD", ch)
+    if len(parts) < 2 or not parts[0].isalpha() or parts[0] not in alphabet:
+        return None
+    names = tuple(MARKS.get(c, "") for c in parts[1:])
+    return (parts[0], names) if all(names) else None
+
+
+def base_text(text: str, alphabet: str) -> str:
+    """``text`` with each accented letter as the letter the network writes for it."""
+    out = []
+    for ch in text:
+        split = None if ch in alphabet else split_marks(ch, alphabet)
+        out.append(split[0] if split else ch)
+    return "".join(out)
+
+
+def writable(ch: str, alphabet: str) -> bool:
+    """Whether the model writes ``ch``: in its alphabet, a newline, or an accented letter
+    whose marks are drawn by hand."""
+    return ch in alphabet or ch == "\n" or split_marks(ch, alphabet) is not None
+
+
 def _written_as(ch: str, alphabet: str) -> tuple[str, bool]:
     """What the model writes for ``ch`` and whether that is a change to report; a
     character it cannot write comes back as itself."""
-    if ch in alphabet or ch == "\n":
+    if writable(ch, alphabet):
         return ch, False
     for table, changed in ((TYPOGRAPHIC, False), (TRANSLITERATIONS, True)):
         if ch in table and all(c in alphabet or c == "\n" for c in table[ch]):
@@ -125,7 +167,7 @@ def prepare(
     out, changes, bad = [], [], []
     for i, ch in enumerate(text):
         written, changed = _written_as(ch, alphabet)
-        if written == ch and ch not in alphabet and ch != "\n":
+        if written == ch and not writable(ch, alphabet):
             bad.append((i, ch))
             written = "" if unknown == "skip" else replacement
             changed = True

@@ -285,8 +285,9 @@ def replay(
 ) -> dict[str, np.ndarray]:
     """Run the written offsets back through the net: the mixture it predicted at each step."""
     prefix = prime.text + " " if prime is not None else ""
+    written = alpha.base_text(line.text, net.config.alphabet)  # accents: their base letters
     text = Text.encode(
-        alpha.encode_batch([prefix + line.text], net.config.alphabet), net.config.vocab
+        alpha.encode_batch([prefix + written], net.config.alphabet), net.config.vocab
     )
     start = prime.inputs() if prime is not None else np.zeros((1, 3), dtype=np.float32)
     inputs = np.concatenate([start, line.offsets[:-1].astype(np.float32)])

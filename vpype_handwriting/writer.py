@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from . import alphabet as alpha
 from .layout import LayoutOptions, WrittenLine, layout_text
 from .lines import Calibration, SampledLine
+from .marks import add_marks, line_x_height
 from .numpy_net import NumpyNet
 from .sampling import SampleOptions, sample_lines
 from .weights import WeightsError, default_weights, load_weights
@@ -126,7 +127,20 @@ class Handwriter:
         return prepared.text
 
     def sample_texts(self, texts: Sequence[str]) -> list[SampledLine]:
-        lines = sample_lines(self.model, texts, self.sample)
+        """Sample ``texts`` as one batch; an accented letter is written as its base letter
+        by the network and its mark drawn over it (:mod:`marks`)."""
+        bases = [alpha.base_text(text, self.alphabet) for text in texts]
+        lines = sample_lines(self.model, bases, self.sample)
+        if bases != list(texts):
+            fallback = self.calibration().x_height
+            lines = [
+                line
+                if base == text
+                else add_marks(
+                    line, text, self.alphabet, line_x_height(line, fallback), self.sample.seed
+                )
+                for line, base, text in zip(lines, bases, texts)
+            ]
         self.lines_written += len(lines)
         self.resampled += sum(1 for line in lines if line.attempts > 1)
         self.broken += sum(1 for line in lines if line.broken)

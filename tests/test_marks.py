@@ -1,0 +1,127 @@
+"""Accents drawn by hand over the letters the network writes."""
+
+from __future__ import annotations
+
+import logging
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from vpype_cli.cli import cli as vpype
+
+from vpype_handwriting import alphabet as alpha
+from vpype_handwriting.lines import SampledLine
+from vpype_handwriting.marks import SHAPES, add_marks
+
+from .conftest import ALPHABET
+
+HEIGHT = 3.0
+#: The accented letters of French, German, Spanish, Portuguese, Italian, Dutch, the Nordic
+#: languages, Polish, Czech, Turkish, Romanian and Hungarian, lower and upper case.
+LETTERS = (
+    "àâçéèêëîïôûùüÿÀÂÇÉÈÊËÎÏÔÛÙÜŸ"
+    "äöüÄÖÜ"
+    "áíóúñÁÍÓÚÑ"
+    "ãõÃÕ"
+    "ìòÌÒ"
+    "åøÅØ"
+    "ąćęłńóśźżĄĆĘŁŃÓŚŹŻ"
+    "čďěňřšťůžýČĎĚŇŘŠŤŮŽÝ"
+    "ğşİĞŞ"
+    "ăâșțĂÂȘȚ"
+    "őűŐŰ"
+    "āēīūĀĒĪŪ"
+    "đĐ"
+)
+
+
+def two_letter_line(text: str) -> SampledLine:
+    """Two letters 6 units apart, each a loop from the baseline (y = 0) to the x-height
+    (y = -HEIGHT, y down), with the attention on each while it is written."""
+    strokes, phi = [], []
+    for k in range(2):
+        t = np.linspace(0, 2 * np.pi, 12)
+        x = 6 * k + 1.5 + 1.5 * np.sin(t)
+        y = -HEIGHT / 2 - HEIGHT / 2 * np.cos(t)
+        strokes.append(np.stack([x, y], 1))
+        phi.append(np.tile(np.eye(len(text) + 1)[k], (12, 1)))
+    points = np.concatenate(strokes)
+    offsets = np.concatenate([points[:1], np.diff(points, axis=0)])
+    pen = np.zeros(len(points))
+    pen[[11, 23]] = 1.0
+    return SampledLine(
+        alpha.base_text(text, ALPHABET),
+        np.concatenate([offsets, pen[:, None]], 1).astype(np.float32),
+        np.concatenate(phi).astype(np.float32),
+    )
+
+
+def mark_points(text: str, seed: int = 1) -> np.ndarray:
+    text = unicodedata.normalize("NFC", text)
+    line = two_letter_line(text)
+    marked = add_marks(line, text, ALPHABET, HEIGHT, seed)
+    assert marked.text == text
+    points = np.cumsum(marked.offsets[:, :2], axis=0)
+    added = len(points) - len(line.offsets)
+    assert added > 0
+    # the marks follow the first stroke end after their word: here, the end of the line
+    assert np.allclose(points[: len(line.offsets)], np.cumsum(line.offsets[:, :2], axis=0))
+    return points[len(line.offsets) :]
+
+
+@pytest.mark.parametrize(
+    "letter", ["o\u0301", "o\u0300", "o\u0302", "o\u0308", "o\u0303", "u\u030a", "e\u030c"]
+)
+def test_a_mark_sits_over_its_own_letter_above_the_x_height(letter: str) -> None:
+    pts = mark_points("o" + letter)  # the mark on the second letter (x 6-9)
+    assert pts[:, 0].max() >= 6.0 and pts[:, 0].min() <= 9.0  # overlaps its letter's ink
+    assert pts[:, 0].min() > 3.5  # and not the first letter's
+    assert (pts[:, 1] < -HEIGHT).all()  # above the x-height (y down)
+
+
+@pytest.mark.parametrize("letter", ["c\u0327", "a\u0328", "s\u0326"])
+def test_a_cedilla_or_ogonek_hangs_below_the_baseline(letter: str) -> None:
+    pts = mark_points("o" + letter)
+    assert pts[:, 1].max() > 0.1 * HEIGHT  # below the baseline
+    assert pts[:, 0].max() >= 6.0 and pts[:, 0].min() <= 9.0
+
+
+def test_marks_vary_between_occurrences_and_repeat_with_the_seed() -> None:
+    a, b = mark_points("o\u00f3", seed=1), mark_points("o\u00f3", seed=2)
+    assert not np.allclose(a, b)
+    np.testing.assert_array_equal(a, mark_points("o\u00f3", seed=1))
+
+
+def test_every_listed_letter_is_written_with_its_marks() -> None:
+    for ch in LETTERS:
+        split = alpha.split_marks(ch, ALPHABET)
+        assert split is not None, ch
+        assert all(name in SHAPES for name in split[1]), ch
+
+
+def test_plain_text_is_left_as_sampled() -> None:
+    line = two_letter_line("ab")
+    assert add_marks(line, "ab", ALPHABET, HEIGHT, 1).offsets is line.offsets
+
+
+def test_handwrite_writes_accented_names_without_a_warning(
+    tiny_weights: Path, caplog, tmp_path: Path
+) -> None:
+    text = (
+        "Jos\u00e9 Mu\u00f1oz, \u0141ukasz \u017b\u00f3\u0142\u0107, Fran\u00e7oise, \u00c5sa"
+    )
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"{k}.svg"
+        with caplog.at_level(logging.WARNING):
+            result = CliRunner().invoke(
+                vpype,
+                ["handwrite", "--weights", str(tiny_weights), "--style", "none", "--seed",
+                 "4", text, "write", "--dont-set-date", str(out)],
+            )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        outs.append(out.read_text().replace(out.name, ""))
+    assert not [r for r in caplog.records if "written as the model can" in r.getMessage()]
+    assert outs[0] == outs[1]

@@ -1,0 +1,183 @@
+"""Accents written by hand: the network writes an accented letter's base (``é`` as ``e``),
+and its mark is added as pen strokes over that letter's ink.
+
+The attention window tells which points belong to which character, so the mark goes where
+its letter was written: centred over the top of that letter's ink, above the x-height (or
+above a capital), below the baseline for a cedilla or an ogonek, through the letter for a
+stroke. Each mark is sized to the line's own x-height, drawn with a little variation from
+one occurrence to the next (seeded, so the same seed gives the same marks), and inserted
+after its word, where writers add them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+
+import numpy as np
+
+from . import strokes
+from .alphabet import split_marks
+from .lines import SampledLine
+
+#: Each mark as strokes in x-heights, x right and y up from its anchor: the top centre of
+#: the letter's body (or of its ink, for a tall letter), the baseline below the letter for
+#: ``cedilla``, its right foot for ``ogonek``, the letter's middle for the strokes through it.
+SHAPES: dict[str, list[list[tuple[float, float]]]] = {
+    "acute": [[(-0.1, 0.25), (0.2, 0.65)]],
+    "grave": [[(-0.2, 0.65), (0.1, 0.25)]],
+    "circumflex": [[(-0.25, 0.25), (0.0, 0.6), (0.25, 0.25)]],
+    "caron": [[(-0.25, 0.6), (0.0, 0.25), (0.25, 0.6)]],
+    "diaeresis": [[(-0.18, 0.42), (-0.16, 0.45)], [(0.18, 0.42), (0.2, 0.45)]],
+    "dot": [[(0.0, 0.42), (0.02, 0.45)]],
+    "tilde": [[(-0.3, 0.35), (-0.15, 0.5), (0.0, 0.4), (0.15, 0.3), (0.3, 0.45)]],
+    "macron": [[(-0.28, 0.4), (0.28, 0.42)]],
+    "ring": [
+        [(0.0, 0.25), (0.13, 0.32), (0.15, 0.45), (0.05, 0.55), (-0.1, 0.52), (-0.15, 0.4),
+         (-0.1, 0.28), (0.0, 0.25)]
+    ],
+    "breve": [[(-0.22, 0.55), (-0.15, 0.35), (0.0, 0.28), (0.15, 0.35), (0.22, 0.55)]],
+    "double_acute": [[(-0.25, 0.25), (-0.05, 0.62)], [(0.08, 0.25), (0.28, 0.62)]],
+    "cedilla": [[(0.0, 0.0), (0.02, -0.18), (0.18, -0.28), (0.12, -0.45), (-0.12, -0.5)]],
+    "ogonek": [[(0.0, 0.0), (-0.15, -0.22), (-0.05, -0.45), (0.15, -0.48)]],
+    "comma_below": [[(0.03, -0.2), (0.02, -0.32), (-0.08, -0.48)]],
+    "slash": [[(-0.45, -0.55), (0.45, 0.55)]],
+    "stroke": [[(-0.22, -0.3), (0.22, 0.3)]],
+    "bar": [[(-0.25, 0.0), (0.35, 0.0)]],
+}  # fmt: skip
+BELOW = frozenset({"cedilla", "ogonek", "comma_below"})
+THROUGH = frozenset({"slash", "stroke", "bar"})
+#: Points a mark's stroke gets per x-height of length (the training ink's pen rate is
+#: about 3 points an x-height).
+POINTS_PER_X_HEIGHT = 4.0
+#: How far (in characters) the attention window is ahead of the letter being drawn.
+LAG = -0.2
+
+
+def line_x_height(line: SampledLine, fallback: float) -> float:
+    """The x-height the line was written at (model units), or ``fallback``."""
+    height = strokes.x_height(strokes.offsets_to_polylines(line.offsets))
+    return height if np.isfinite(height) and height > 0 else fallback
+
+
+def _rng(seed: int | None, text: str, index: int) -> np.random.Generator:
+    digest = hashlib.blake2b(f"{seed}\0{text}\0{index}".encode(), digest_size=8).digest()
+    return np.random.default_rng(int.from_bytes(digest, "big"))
+
+
+def _anchor(
+    points: np.ndarray, mark: str, base_y: float, height: float
+) -> tuple[float, float]:
+    """Where a mark's origin goes over a letter's ink (y down, model units)."""
+    top = float(points[:, 1].min())
+    upper = points[points[:, 1] <= top + 0.35 * max(base_y - top, 0.0)]
+    cx = float(upper[:, 0].mean())
+    if mark in BELOW:
+        x = float(points[:, 0].max()) - 0.2 * height if mark == "ogonek" else cx
+        return x, base_y
+    if mark in THROUGH:
+        mid = float(points[:, 0].mean())
+        if mark == "bar":  # across a d's ascender, a third of the way down from its top
+            return float(upper[:, 0].mean()), top + 0.35 * (base_y - top)
+        return mid, base_y - 0.5 * min(base_y - top, 2 * height)
+    return cx, min(top, base_y - height)
+
+
+def _mark_points(
+    mark: str, origin: tuple[float, float], height: float, rng
+) -> list[np.ndarray]:
+    """The strokes of one mark, varied a little (size, tilt, place), in model units."""
+    scale = height * rng.uniform(0.9, 1.12)
+    tilt = rng.uniform(-0.12, 0.12)
+    shift = rng.normal(0.0, 0.04, 2) * height
+    out = []
+    for stroke in SHAPES[mark]:
+        pts = np.array(stroke, dtype=np.float64)
+        pts = np.stack([pts[:, 0] + tilt * pts[:, 1], pts[:, 1]], 1) * scale
+        xy = np.stack([origin[0] + pts[:, 0], origin[1] - pts[:, 1]], 1) + shift
+        length = float(np.hypot(*np.diff(xy, axis=0).T).sum()) if len(xy) > 1 else 0.0
+        n = max(2, int(round(POINTS_PER_X_HEIGHT * length / height)) + 1)
+        at = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
+        targets = np.linspace(0.0, at[-1], n)
+        out.append(
+            np.stack([np.interp(targets, at, xy[:, 0]), np.interp(targets, at, xy[:, 1])], 1)
+        )
+    return out
+
+
+def add_marks(
+    line: SampledLine, text: str, alphabet: str, height: float, seed: int | None
+) -> SampledLine:
+    """``line``, sampled from ``text``'s base letters, with the marks of ``text``'s accented
+    letters drawn over their letters and ``text`` as its text."""
+    marks = []
+    for i, ch in enumerate(text):
+        split = split_marks(ch, alphabet) if ch != line.text[i : i + 1] else None
+        if split is not None:
+            marks.append((i, split[1]))
+    if not marks or len(line.offsets) == 0:
+        return replace(line, text=text)
+    points = np.cumsum(line.offsets[:, :2].astype(np.float64), axis=0)
+    ends = line.offsets[:, 2] > 0.5
+    # where the window is, in characters: a letter's ink is where it passes over the letter
+    # to about half a character past it (the window leads the pen through a letter)
+    weight = line.phi.sum(axis=1)
+    focus_at = (line.phi @ np.arange(line.phi.shape[1])) / np.maximum(weight, 1e-9)
+    focus = np.floor(focus_at - LAG).astype(int)
+    slope, intercept = strokes.baseline(strokes.offsets_to_polylines(line.offsets))
+    inserts: dict[int, list[tuple[int, np.ndarray]]] = {}
+    for i, names in marks:
+        own = np.flatnonzero(focus == i)
+        if len(own) == 0:  # written in passing: the points nearest the window's way past it
+            own = np.flatnonzero(np.abs(focus - i) <= 1)
+        if len(own) == 0:
+            continue
+        ink = points[own]
+        base_y = intercept + slope * float(ink[:, 0].mean())
+        if not np.isfinite(base_y):
+            base_y = float(ink[:, 1].max())
+        rng = _rng(seed, text, i)
+        word_end = text.find(" ", i)
+        last = np.flatnonzero(focus < (len(text) if word_end < 0 else word_end))
+        after = int(last.max()) if len(last) else len(points) - 1
+        stop = np.flatnonzero(ends[after:])
+        at = after + int(stop[0]) if len(stop) else len(points) - 1
+        for name in names:
+            for stroke in _mark_points(name, _anchor(ink, name, base_y, height), height, rng):
+                inserts.setdefault(at, []).append((i, stroke))
+    return _insert(line, text, points, inserts)
+
+
+def _insert(
+    line: SampledLine,
+    text: str,
+    points: np.ndarray,
+    inserts: dict[int, list[tuple[int, np.ndarray]]],
+) -> SampledLine:
+    """The line with each mark's strokes after point ``at`` (a stroke's end)."""
+    xy, pen, phi = [], [], []
+    width = line.phi.shape[1]
+    start = 0
+    for at in sorted(inserts):
+        xy.append(points[start : at + 1])
+        pen.append(line.offsets[start : at + 1, 2].copy())
+        phi.append(line.phi[start : at + 1])
+        pen[-1][-1] = 1.0
+        for index, stroke in inserts[at]:
+            xy.append(stroke)
+            lift = np.zeros(len(stroke))
+            lift[-1] = 1.0
+            pen.append(lift)
+            one = np.zeros((len(stroke), width), dtype=line.phi.dtype)
+            one[:, min(index, width - 1)] = 1.0  # the mark belongs to its letter's word
+            phi.append(one)
+        start = at + 1
+    xy.append(points[start:])
+    pen.append(line.offsets[start:, 2])
+    phi.append(line.phi[start:])
+    absolute = np.concatenate(xy)
+    offsets = np.concatenate([absolute[:1], np.diff(absolute, axis=0)])
+    offsets = np.concatenate([offsets, np.concatenate(pen)[:, None]], 1)
+    return replace(
+        line, text=text, offsets=offsets.astype(line.offsets.dtype), phi=np.concatenate(phi)
+    )
