@@ -125,3 +125,17 @@ def test_handwrite_writes_accented_names_without_a_warning(
         outs.append(out.read_text().replace(out.name, ""))
     assert not [r for r in caplog.records if "written as the model can" in r.getMessage()]
     assert outs[0] == outs[1]
+
+
+def test_an_accent_takes_the_place_of_the_dot_of_an_i() -> None:
+    line = two_letter_line("oi")
+    dot = np.array([[7.5, -1.6 * HEIGHT], [7.6, -1.65 * HEIGHT]])  # a short stroke, high
+    points = np.concatenate([np.cumsum(line.offsets[:, :2], axis=0), dot])
+    offsets = np.concatenate([points[:1], np.diff(points, axis=0)])
+    pen = np.concatenate([line.offsets[:, 2], [0.0, 1.0]])
+    phi = np.concatenate([line.phi, np.tile(np.eye(3)[1], (2, 1))]).astype(np.float32)
+    dotted = SampledLine("oi", np.concatenate([offsets, pen[:, None]], 1), phi)
+    marked = add_marks(dotted, "o\u00ed", ALPHABET, HEIGHT, 1)
+    drawn = np.cumsum(marked.offsets[:, :2], axis=0)
+    assert not any(np.allclose(p, dot[0]) for p in drawn)  # the dot is gone
+    assert len(drawn) > len(points) - 2  # and an accent drawn instead

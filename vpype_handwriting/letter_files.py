@@ -64,9 +64,10 @@ class OutPattern:
         self.fields = [f for _, f, _, _ in parts if f is not None]
         for _, name, spec, conversion in parts:
             if name is not None and (not name.isidentifier() or spec or conversion):
+                shown = name + ("!" + conversion if conversion else "")
+                shown += ":" + spec if spec else ""
                 raise OutputError(
-                    f"--out: {{{name}{'!' + conversion if conversion else ''}"
-                    f"{':' + spec if spec else ''}}} is not a plain {{column}} placeholder"
+                    f"--out: {'{' + shown + '}'!r} is not a plain {{column}} placeholder"
                 )
         if not self.pattern.lower().endswith(".svg"):
             raise OutputError(

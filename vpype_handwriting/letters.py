@@ -108,7 +108,7 @@ def placeholders(template: str, what: str = "template") -> list[str]:
                 name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
             )
             raise LetterError(
-                f"{what}: {{{shown}}} is not a plain {{column}} placeholder "
+                f"{what}: {'{' + shown + '}'!r} is not a plain {{column}} placeholder "
                 "(write {{ and }} for literal braces)"
             )
         names.append(name)

@@ -50,8 +50,10 @@ THROUGH = frozenset({"slash", "stroke", "bar"})
 #: Points a mark's stroke gets per x-height of length (the training ink's pen rate is
 #: about 3 points an x-height).
 POINTS_PER_X_HEIGHT = 4.0
-#: How far (in characters) the attention window is ahead of the letter being drawn.
-LAG = -0.2
+#: How far (in characters) the attention window is ahead of the letter being drawn: none,
+#: judged on renders (0.25 puts accents on the next letter, the window's peak (argmax)
+#: a little to the left).
+LAG = 0.0
 
 
 def line_x_height(line: SampledLine, fallback: float) -> float:
@@ -119,13 +121,15 @@ def add_marks(
         return replace(line, text=text)
     points = np.cumsum(line.offsets[:, :2].astype(np.float64), axis=0)
     ends = line.offsets[:, 2] > 0.5
-    # where the window is, in characters: a letter's ink is where it passes over the letter
-    # to about half a character past it (the window leads the pen through a letter)
+    # where the window is, in characters: a letter's ink is where the window's centre is
+    # on the letter (LAG characters later, if it led the pen)
     weight = line.phi.sum(axis=1)
     focus_at = (line.phi @ np.arange(line.phi.shape[1])) / np.maximum(weight, 1e-9)
     focus = np.floor(focus_at - LAG).astype(int)
+    focus[weight < 0.5] = -1  # the window is still mostly on the style sample before the line
     slope, intercept = strokes.baseline(strokes.offsets_to_polylines(line.offsets))
     inserts: dict[int, list[tuple[int, np.ndarray]]] = {}
+    dropped: set[int] = set()
     for i, names in marks:
         own = np.flatnonzero(focus == i)
         if len(own) == 0:  # written in passing: the points nearest the window's way past it
@@ -136,6 +140,10 @@ def add_marks(
         base_y = intercept + slope * float(ink[:, 0].mean())
         if not np.isfinite(base_y):
             base_y = float(ink[:, 1].max())
+        if line.text[i] in "ij":  # an accent takes the place of the dot: í, not a dotted í
+            dot = _dot(points, ends, ink, base_y, height)
+            dropped.update(dot)
+            ink = points[[k for k in own if k not in dot]] if len(own) > len(dot) else ink
         rng = _rng(seed, text, i)
         word_end = text.find(" ", i)
         last = np.flatnonzero(focus < (len(text) if word_end < 0 else word_end))
@@ -145,7 +153,28 @@ def add_marks(
         for name in names:
             for stroke in _mark_points(name, _anchor(ink, name, base_y, height), height, rng):
                 inserts.setdefault(at, []).append((i, stroke))
-    return _insert(line, text, points, inserts)
+    return _insert(line, text, points, inserts, dropped)
+
+
+def _dot(
+    points: np.ndarray, ends: np.ndarray, stem: np.ndarray, base_y: float, height: float
+) -> set[int]:
+    """The points of the dot the network gave an ``i`` or ``j`` (a short stroke high over
+    its stem, wherever in the word it was written), or none."""
+    stops = np.flatnonzero(ends)
+    starts = np.concatenate([[0], stops[:-1] + 1])
+    x0, x1 = float(stem[:, 0].min()), float(stem[:, 0].max())
+    best: tuple[float, int, int] | None = None
+    for a, b in zip(starts, stops):
+        pts = points[a : b + 1]
+        cx, cy = pts.mean(axis=0)
+        small = max(np.ptp(pts[:, 0]), np.ptp(pts[:, 1])) < 0.5 * height
+        near = x0 - 0.7 * height <= cx <= x1 + 0.7 * height
+        if small and near and cy < base_y - 0.9 * height:
+            gap = abs(cx - (x0 + x1) / 2)
+            if best is None or gap < best[0]:
+                best = (gap, int(a), int(b))
+    return set() if best is None else set(range(best[1], best[2] + 1))
 
 
 def _insert(
@@ -153,15 +182,18 @@ def _insert(
     text: str,
     points: np.ndarray,
     inserts: dict[int, list[tuple[int, np.ndarray]]],
+    dropped: set[int],
 ) -> SampledLine:
-    """The line with each mark's strokes after point ``at`` (a stroke's end)."""
-    xy, pen, phi = [], [], []
+    """The line with each mark's strokes after point ``at`` (a stroke's end) and without
+    the points ``dropped`` (dots that accents replace)."""
+    xy, pen, phi, kept = [], [], [], []
     width = line.phi.shape[1]
     start = 0
     for at in sorted(inserts):
         xy.append(points[start : at + 1])
         pen.append(line.offsets[start : at + 1, 2].copy())
         phi.append(line.phi[start : at + 1])
+        kept.append([k not in dropped for k in range(start, at + 1)])
         pen[-1][-1] = 1.0
         for index, stroke in inserts[at]:
             xy.append(stroke)
@@ -171,13 +203,19 @@ def _insert(
             one = np.zeros((len(stroke), width), dtype=line.phi.dtype)
             one[:, min(index, width - 1)] = 1.0  # the mark belongs to its letter's word
             phi.append(one)
+            kept.append([True] * len(stroke))
         start = at + 1
     xy.append(points[start:])
     pen.append(line.offsets[start:, 2])
     phi.append(line.phi[start:])
-    absolute = np.concatenate(xy)
+    kept.append([k not in dropped for k in range(start, len(points))])
+    keep = np.concatenate(kept).astype(bool)
+    absolute = np.concatenate(xy)[keep]
     offsets = np.concatenate([absolute[:1], np.diff(absolute, axis=0)])
-    offsets = np.concatenate([offsets, np.concatenate(pen)[:, None]], 1)
+    offsets = np.concatenate([offsets, np.concatenate(pen)[keep][:, None]], 1)
     return replace(
-        line, text=text, offsets=offsets.astype(line.offsets.dtype), phi=np.concatenate(phi)
+        line,
+        text=text,
+        offsets=offsets.astype(line.offsets.dtype),
+        phi=np.concatenate(phi)[keep],
     )
