@@ -116,9 +116,9 @@ def writable(ch: str, alphabet: str) -> bool:
     return ch in alphabet or ch == "\n" or split_marks(ch, alphabet) is not None
 
 
-def _written_as(ch: str, alphabet: str) -> tuple[str, bool]:
-    """What the model writes for ``ch`` and whether that is a change to report; a
-    character it cannot write comes back as itself."""
+def _written_as(ch: str, alphabet: str) -> tuple[str, bool] | None:
+    """What the model writes for ``ch`` and whether that is a change to report, or None
+    when it cannot write it."""
     if writable(ch, alphabet):
         return ch, False
     for table, changed in ((TYPOGRAPHIC, False), (TRANSLITERATIONS, True)):
@@ -128,7 +128,7 @@ def _written_as(ch: str, alphabet: str) -> tuple[str, bool]:
     stripped = "".join(c for c in base if not unicodedata.combining(c))
     if stripped and all(c in alphabet for c in stripped):
         return stripped, True
-    return ch, False
+    return None
 
 
 def _word_at(text: str, i: int, limit: int = 30) -> str:
@@ -136,12 +136,6 @@ def _word_at(text: str, i: int, limit: int = 30) -> str:
     ends = [k for k in (text.find(" ", i), text.find("\n", i)) if k >= 0]
     word = text[start : min(ends) if ends else len(text)]
     return word if len(word) <= limit else word[: limit - 1] + "\u2026"
-
-
-def normalize(text: str, alphabet: str) -> str:
-    """Map typographic characters and accents the model lacks to the nearest it has."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
-    return "".join(_written_as(ch, alphabet)[0] for ch in text)
 
 
 def prepare(
@@ -166,11 +160,11 @@ def prepare(
     text = unicodedata.normalize("NFC", text.replace("\r\n", "\n"))
     out, changes, bad = [], [], []
     for i, ch in enumerate(text):
-        written, changed = _written_as(ch, alphabet)
-        if written == ch and not writable(ch, alphabet):
+        found = _written_as(ch, alphabet)
+        if found is None:
             bad.append((i, ch))
-            written = "" if unknown == "skip" else replacement
-            changed = True
+            found = ("" if unknown == "skip" else replacement), True
+        written, changed = found
         if changed:
             changes.append(Change(ch, written, _word_at(text, i)))
         out.append(written)

@@ -176,6 +176,12 @@ def plan(
     return planned, warnings
 
 
+def in_shard(row: Row, shard: tuple[int, int]) -> bool:
+    """Whether ``row`` is one of share K of N (rows K, K + N, K + 2N, ...)."""
+    k, n = shard
+    return (row.number - 1) % n == k - 1
+
+
 def check_outputs(
     rows: list[Row], overwrite: bool, resume: bool, shard: tuple[int, int] = (1, 1)
 ) -> list[Row]:
@@ -187,10 +193,9 @@ def check_outputs(
     if found:
         more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
         raise LetterError("; ".join(found[:3]) + more)
-    k, n = shard
     todo = []
     for row in ready:
-        if (row.number - 1) % n != k - 1:
+        if not in_shard(row, shard):
             continue  # another shard's
         row.stale = existing_pages(row.paths[0])
         if resume and row.paths[0].exists():

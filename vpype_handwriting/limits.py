@@ -61,6 +61,13 @@ def number(option: str, value: float, lo: float, hi: float, length: bool = False
     return float(value)
 
 
+def sampling(bias: float, seed: int | None, max_seed: int = MAX_SEED) -> None:
+    """The sampling options within bounds: ``bias`` and ``seed`` (None: drawn)."""
+    number("bias", bias, 0.0, MAX_BIAS)
+    if seed is not None:
+        integer("seed", seed, 0, max_seed)
+
+
 def integer(option: str, value: int, lo: int, hi: int) -> int:
     """``value`` when it is a whole number in ``[lo, hi]``, else a :class:`LimitError`."""
     try:

@@ -50,16 +50,6 @@ THROUGH = frozenset({"slash", "stroke", "bar"})
 #: Points a mark's stroke gets per x-height of length (the training ink's pen rate is
 #: about 3 points an x-height).
 POINTS_PER_X_HEIGHT = 4.0
-#: How far (in characters) the attention window is ahead of the letter being drawn: none,
-#: judged on renders (0.25 puts accents on the next letter, the window's peak (argmax)
-#: a little to the left).
-LAG = 0.0
-
-
-def line_x_height(line: SampledLine, fallback: float) -> float:
-    """The x-height the line was written at (model units), or ``fallback``."""
-    height = strokes.x_height(strokes.offsets_to_polylines(line.offsets))
-    return height if np.isfinite(height) and height > 0 else fallback
 
 
 def _rng(seed: int | None, text: str, index: int) -> np.random.Generator:
@@ -77,11 +67,10 @@ def _anchor(
     if mark in BELOW:
         x = float(points[:, 0].max()) - 0.2 * height if mark == "ogonek" else cx
         return x, base_y
+    if mark == "bar":  # across a d's ascender, a third of the way down from its top
+        return cx, top + 0.35 * (base_y - top)
     if mark in THROUGH:
-        mid = float(points[:, 0].mean())
-        if mark == "bar":  # across a d's ascender, a third of the way down from its top
-            return float(upper[:, 0].mean()), top + 0.35 * (base_y - top)
-        return mid, base_y - 0.5 * min(base_y - top, 2 * height)
+        return float(points[:, 0].mean()), base_y - 0.5 * min(base_y - top, 2 * height)
     return cx, min(top, base_y - height)
 
 
@@ -97,21 +86,16 @@ def _mark_points(
         pts = np.array(stroke, dtype=np.float64)
         pts = np.stack([pts[:, 0] + tilt * pts[:, 1], pts[:, 1]], 1) * scale
         xy = np.stack([origin[0] + pts[:, 0], origin[1] - pts[:, 1]], 1) + shift
-        length = float(np.hypot(*np.diff(xy, axis=0).T).sum()) if len(xy) > 1 else 0.0
-        n = max(2, int(round(POINTS_PER_X_HEIGHT * length / height)) + 1)
-        at = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(xy, axis=0).T))])
-        targets = np.linspace(0.0, at[-1], n)
-        out.append(
-            np.stack([np.interp(targets, at, xy[:, 0]), np.interp(targets, at, xy[:, 1])], 1)
-        )
+        out.append(strokes.resample(xy, height / POINTS_PER_X_HEIGHT))
     return out
 
 
 def add_marks(
-    line: SampledLine, text: str, alphabet: str, height: float, seed: int | None
+    line: SampledLine, text: str, alphabet: str, fallback: float, seed: int | None
 ) -> SampledLine:
     """``line``, sampled from ``text``'s base letters, with the marks of ``text``'s accented
-    letters drawn over their letters and ``text`` as its text."""
+    letters drawn over their letters and ``text`` as its text; marks are sized to the x-height
+    the line was written at (``fallback`` where it has no letter to measure)."""
     marks = []
     for i, ch in enumerate(text):
         split = split_marks(ch, alphabet) if ch != line.text[i : i + 1] else None
@@ -121,13 +105,16 @@ def add_marks(
         return replace(line, text=text)
     points = np.cumsum(line.offsets[:, :2].astype(np.float64), axis=0)
     ends = line.offsets[:, 2] > 0.5
-    # where the window is, in characters: a letter's ink is where the window's centre is
-    # on the letter (LAG characters later, if it led the pen)
+    # a letter's ink is where the window's centre is on it (judged on renders: the window's
+    # peak puts some accents a letter to the left, its centre a quarter later to the right)
     weight = line.phi.sum(axis=1)
-    focus_at = (line.phi @ np.arange(line.phi.shape[1])) / np.maximum(weight, 1e-9)
-    focus = np.floor(focus_at - LAG).astype(int)
+    focus = np.floor((line.phi @ np.arange(line.phi.shape[1])) / np.maximum(weight, 1e-9))
+    focus = focus.astype(int)
     focus[weight < 0.5] = -1  # the window is still mostly on the style sample before the line
-    slope, intercept = strokes.baseline(strokes.offsets_to_polylines(line.offsets))
+    polylines = strokes.offsets_to_polylines(line.offsets)
+    slope, intercept = strokes.baseline(polylines)
+    height = strokes.x_height(polylines)
+    height = height if np.isfinite(height) and height > 0 else fallback
     inserts: dict[int, list[tuple[int, np.ndarray]]] = {}
     dropped: set[int] = set()
     for i, names in marks:

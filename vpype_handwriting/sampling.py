@@ -156,9 +156,14 @@ class _Active:
 
 
 def sample_batch(
-    engine: Engine, config: ModelConfig, texts: Sequence[str], opts: SampleOptions
+    engine: Engine,
+    config: ModelConfig,
+    texts: Sequence[str],
+    opts: SampleOptions,
+    x_height: float,
 ) -> list[tuple[SampledLine, bool]]:
-    """Sample every text at once; returns each line with whether it hit the step limit."""
+    """Sample every text at once; returns each line with whether it hit the step limit.
+    ``x_height`` is the ink's (model units), for the trims at a line's end."""
     from tqdm import tqdm
 
     prefix = opts.prime.text + " " if opts.prime is not None else ""
@@ -185,9 +190,6 @@ def sample_batch(
         if active.flush():
             break
     bar.close()
-    x_height = config.x_height
-    if opts.prime is not None:  # a style writes at its own size
-        x_height = opts.prime.calibration(config).x_height
     return _assemble(
         texts, active.segments, active.final_length, active.ran_away, len(prefix), x_height
     )
@@ -234,18 +236,21 @@ def sample_lines(
     device; with the same seed each gives the same strokes every time (the two backends
     draw different random numbers, so not the same strokes as each other)."""
     opts = opts or SampleOptions()
-    limits.number("bias", opts.bias, 0.0, limits.MAX_BIAS)
-    if opts.seed is not None:
-        limits.integer("seed", opts.seed, 0, 2**64 - 1)
+    limits.sampling(opts.bias, opts.seed, 2**64 - 1)  # letters derive 64-bit seeds
     engine = make_engine(net, None if opts.seed is None else int(opts.seed))
     result: list[SampledLine | None] = [None] * len(texts)
     illegible, broken = [0] * len(texts), [0] * len(texts)
     pending = list(range(len(texts)))
     copies = max(1, opts.candidates) if opts.checker is not None else 1
+    x_height = net.config.x_height  # of the ink, for the trims; a style writes at its own
+    if opts.prime is not None:
+        x_height = opts.prime.calibration(net.config).x_height
     for attempt in range(1, opts.retries + 2):
         rows = [i for i in pending for _ in range(copies)]
         with engine.threads():  # one BLAS thread, for the checker too: same seed, same bytes
-            sampled = sample_batch(engine, net.config, [texts[i] for i in rows], opts)
+            sampled = sample_batch(
+                engine, net.config, [texts[i] for i in rows], opts, x_height
+            )
             for line, hit_limit in sampled:
                 line.failure = check_line(line, net.config, hit_limit)
             judge([line for line, _ in sampled], opts.checker)

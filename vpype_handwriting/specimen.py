@@ -57,8 +57,7 @@ def specimen_sheet(
     (:class:`OutputError`, :class:`~vpype_handwriting.limits.LimitError`); a style that is
     damaged or uses characters the model lacks is left out with a warning."""
     check_output(out)
-    limits.number("bias", bias, 0.0, limits.MAX_BIAS)
-    limits.integer("seed", seed, 0, limits.MAX_SEED)
+    limits.sampling(bias, seed)
     if len(text) > MAX_SPECIMEN_CHARS:
         raise limits.LimitError(
             "text", f"the text has {len(text)} characters, more than {MAX_SPECIMEN_CHARS}"

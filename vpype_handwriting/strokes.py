@@ -165,3 +165,16 @@ def mark_dots(polylines: list[np.ndarray], min_length: float) -> list[np.ndarray
             line = np.stack([c - half, c + half])
         out.append(line)
     return out
+
+
+def resample(line: np.ndarray, step: float) -> np.ndarray:
+    """Points every ``step`` along the polyline (ends kept), like the training pen rate."""
+    seg = np.hypot(*np.diff(line, axis=0).T)
+    length = float(seg.sum())
+    if len(line) < 2 or length < step:
+        return line[[0, -1]] if len(line) > 1 and length > 0 else line[:1]
+    at = np.concatenate([[0.0], np.cumsum(seg)])
+    targets = np.linspace(0.0, length, max(2, int(round(length / step)) + 1))
+    return np.stack(
+        [np.interp(targets, at, line[:, 0]), np.interp(targets, at, line[:, 1])], 1
+    )

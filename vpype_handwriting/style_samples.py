@@ -50,19 +50,6 @@ def read_svg_polylines(path: Path) -> list[np.ndarray]:
     return lines
 
 
-def resample(line: np.ndarray, step: float) -> np.ndarray:
-    """Points every ``step`` along the polyline (ends kept), like the training pen rate."""
-    seg = np.hypot(*np.diff(line, axis=0).T)
-    length = float(seg.sum())
-    if len(line) < 2 or length < step:
-        return line[[0, -1]] if len(line) > 1 and length > 0 else line[:1]
-    at = np.concatenate([[0.0], np.cumsum(seg)])
-    targets = np.linspace(0.0, length, max(2, int(round(length / step)) + 1))
-    return np.stack(
-        [np.interp(targets, at, line[:, 0]), np.interp(targets, at, line[:, 1])], 1
-    )
-
-
 def _checked_polylines(polylines: list[np.ndarray], text: str) -> list[np.ndarray]:
     """The drawn polylines of ``text`` as (N, 2) float arrays, or a :class:`StyleError`."""
     polylines = [np.asarray(p, dtype=np.float64)[:, :2] for p in polylines if len(p)]
@@ -104,7 +91,7 @@ def sample_from_polylines(
     # ~1 unit per character, then resample at 1 unit.
     arc = sum(float(np.hypot(*np.diff(p, axis=0).T).sum()) for p in polylines if len(p) > 1)
     scale = config.kappa_scale * len(text) / max(arc, 1e-9)
-    polylines = [resample(p * scale, 1.0) for p in polylines]
+    polylines = [strokes.resample(p * scale, 1.0) for p in polylines]
     ratio = height * scale / config.x_height
     if not 0.4 <= ratio <= 2.5:
         raise StyleError(

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from . import alphabet as alpha
 from .layout import LayoutOptions, WrittenLine, layout_text
 from .lines import Calibration, SampledLine
-from .marks import add_marks, line_x_height
+from .marks import add_marks
 from .numpy_net import NumpyNet
 from .sampling import SampleOptions, sample_lines
 from .weights import WeightsError, default_weights, load_weights
@@ -136,9 +136,7 @@ class Handwriter:
             lines = [
                 line
                 if base == text
-                else add_marks(
-                    line, text, self.alphabet, line_x_height(line, fallback), self.sample.seed
-                )
+                else add_marks(line, text, self.alphabet, fallback, self.sample.seed)
                 for line, base, text in zip(lines, bases, texts)
             ]
         self.lines_written += len(lines)

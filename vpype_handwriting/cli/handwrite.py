@@ -181,7 +181,7 @@ def handwrite(
     if justify and not wrap:
         raise click.UsageError("handwrite: --justify needs --wrap")
     from ..layout import LayoutError, LayoutOptions, check_options
-    from ..limits import MAX_BIAS, MAX_SEED, LimitError, integer, number
+    from ..limits import LimitError, sampling
 
     layout = LayoutOptions(
         size=size,
@@ -194,9 +194,7 @@ def handwrite(
     )
     try:
         check_options(layout)
-        number("bias", bias, 0.0, MAX_BIAS)
-        if seed is not None:
-            integer("seed", seed, 0, MAX_SEED)
+        sampling(bias, seed)
     except LimitError as exc:
         raise click.BadParameter(str(exc), param_hint=option_name(exc.option)) from None
     except LayoutError as exc:

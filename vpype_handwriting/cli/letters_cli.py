@@ -12,6 +12,7 @@ import click
 import vpype as vp
 
 from .. import defaults
+from ..limits import MAX_SEED
 from .group import cli
 from .options import (
     bias_option,
@@ -26,11 +27,11 @@ from .options import (
 logger = logging.getLogger(__name__)
 
 
-def _length(value: str, name: str, lo: float = 0.0) -> float:
+def _length(value: str, name: str) -> float:
     from ..limits import MAX_EXTENT, LimitError, number
 
     try:
-        return number(name, float(vp.convert_length(value)), lo, MAX_EXTENT, length=True)
+        return number(name, float(vp.convert_length(value)), 0.0, MAX_EXTENT, length=True)
     except LimitError as exc:
         raise click.BadParameter(str(exc), param_hint=name) from None
     except ValueError:
@@ -174,15 +175,16 @@ def run_letters(
 ) -> int:
     """Plan, check, write; returns the number of rows that failed."""
     from ..files import FileError, folder_lock
-    from ..limits import MAX_BIAS, LimitError, number
+    from ..letters import in_shard
+    from ..limits import LimitError, sampling
     from .letters_jobs import Job, Saver, load_writer
 
     page, opts = _geometry(kw)
     job = Job(kw, page, opts, Saver((page.width, page.height), _pipeline(kw["pipeline"])))
     try:
-        number("bias", kw["bias"], 0.0, MAX_BIAS)
+        sampling(kw["bias"], kw["seed"])
     except LimitError as exc:
-        raise click.BadParameter(str(exc), param_hint="--bias") from None
+        raise click.BadParameter(str(exc), param_hint=option_name(exc.option)) from None
     try:
         writer = load_writer(kw)
         out, rows, warnings, todo = _plan(template, source, out_pattern, kw, writer)
@@ -191,10 +193,10 @@ def run_letters(
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)
     k, n = kw["shard"]
-    failed = [r for r in rows if r.error is not None and (r.number - 1) % n == k - 1]
+    failed = [r for r in rows if r.error is not None and in_shard(r, kw["shard"])]
     for row in failed:
         click.echo(f"row {row.number}: skipped: {row.error}", err=True)
-    mine = sum(1 for r in rows if r.error is None and (r.number - 1) % n == k - 1)
+    mine = sum(1 for r in rows if r.error is None and in_shard(r, kw["shard"]))
     if mine - len(todo):
         click.echo(
             f"{mine - len(todo)} letter(s) already written, skipped (--resume)", err=True
@@ -269,7 +271,7 @@ def run_letters(
 @bias_option()
 @click.option(
     "--seed",
-    type=click.IntRange(0, 2**32 - 1),
+    type=click.IntRange(0, MAX_SEED),
     default=0,
     show_default=True,
     help="Run seed; each letter's own comes from it and the letter, so a letter is the "

@@ -105,7 +105,7 @@ def write_row(row: Row, writer: Any, job: Job) -> Outcome:
             pages = [place_envelope(lines, page)]
         else:
             pages = paginate(lines, page, opts.position[1])
-        wrong = next((off_page(p, page) for p in pages if off_page(p, page)), None)
+        wrong = next(filter(None, (off_page(p, page) for p in pages)), None)
         if wrong:
             raise LetterError(wrong)
     except ValueError as exc:
