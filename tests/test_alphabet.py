@@ -5,7 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vpype_handwriting import alphabet as alpha
+from vpype_handwriting import glyphs
 from vpype_handwriting.config import END, PAD
+from vpype_handwriting.glyph_shapes import SHAPES
 
 from .conftest import ALPHABET
 
@@ -52,16 +54,22 @@ def test_check_either_fails_cleanly_or_returns_writable_text(text: str) -> None:
         return
     assert out.strip()
     assert all(alpha.writable(c, ALPHABET) for c in out)
-    assert all(c in ALPHABET or c == "\n" for c in alpha.base_text(out, ALPHABET))
+    network = alpha.base_text(glyphs.plan(out).network, ALPHABET)
+    assert all(c in ALPHABET or c == "\n" for c in network)
 
 
 def test_transliterations_are_listed_and_typography_is_not() -> None:
-    prepared = alpha.prepare("\u201cJos\u00e9\u201d eve@example.com Gro\u00df", ALPHABET)
-    assert prepared.text == '"Jos\u00e9" eveatexample.com Gross'  # the accent is drawn
-    assert [str(c) for c in prepared.changes] == [
-        '@\u2192at in "eve@example.com"',
-        '\u00df\u2192ss in "Gro\u00df"',
-    ]
+    text = "\u201cJos\u00e9\u201d eve@example.com Gro\u00df \u20ac5 \u0131"
+    prepared = alpha.prepare(text, ALPHABET)
+    # the accent, @, ß and € are drawn; the dotless i is written as an i
+    assert prepared.text == '"Jos\u00e9" eve@example.com Gro\u00df \u20ac5 i'
+    assert [str(c) for c in prepared.changes] == ['\u0131\u2192i in "\u0131"']
+
+
+@pytest.mark.parametrize("char", sorted(alpha.DRAWN))
+def test_every_drawn_sign_is_written_as_itself(char: str) -> None:
+    assert alpha.prepare(f"a{char}b", ALPHABET).text == f"a{char}b"
+    assert char in SHAPES
 
 
 def test_accented_letters_are_written_as_their_base_and_marks() -> None:
@@ -95,8 +103,8 @@ def test_unknown_positions_are_those_of_the_text_as_given() -> None:
 
 
 def test_a_replacement_the_alphabet_lacks_is_not_used() -> None:
-    with pytest.raises(alpha.UnknownCharacterError, match="'@' at 2"):
-        alpha.check("a@b", "ab")
+    with pytest.raises(alpha.UnknownCharacterError, match="'\u00e9' at 2"):
+        alpha.check("a\u00e9b", "ab")  # é is an e and an accent: no e in this alphabet
 
 
 def test_too_long_a_text_is_refused() -> None:
@@ -107,6 +115,6 @@ def test_too_long_a_text_is_refused() -> None:
 
 
 def test_the_changes_fit_on_one_line() -> None:
-    changes = alpha.prepare(" ".join(f"x\u00df{i}" for i in range(30)), ALPHABET).changes
+    changes = alpha.prepare(" ".join(f"x\u0131{i}" for i in range(30)), ALPHABET).changes
     line = alpha.describe(changes)
     assert "\n" not in line and line.endswith(f"and {30 - alpha.LISTED_CHANGES} more")

@@ -23,10 +23,13 @@ TYPOGRAPHIC = {
 }  # fmt: skip
 #: Letters and signs the model lacks and what is written instead: each use is reported.
 TRANSLITERATIONS = {
-    "\u00d7": "x", "\u00b7": ".", "\u2022": "-", "\u00df": "ss", "\u00e6": "ae",
-    "\u00c6": "AE", "\u0153": "oe", "\u0152": "OE",
-    "\u0131": "i", "@": "at", "\u20ac": "EUR", "$": "USD ", "\u00a3": "GBP ",
+    "\u00b7": ".", "\u2022": "-", "\u0131": "i",
 }  # fmt: skip
+#: Letters and signs drawn by hand in the line (``glyph_shapes.py``): the network never
+#: learned them, or writes them badly (``#``, ``%``, ``&``, ``*``, ``+`` and brackets).
+DRAWN = frozenset(
+    "&@\u20ac\u00a3$%#*+=\\<>~_|\u00b0\u00a7[]\u00d7\u00df\u1e9e\u00e6\u0153\u00c6\u0152"
+)
 
 #: Accents written by hand over a letter the network writes (``marks.py`` draws them): the
 #: combining character and the mark's name.
@@ -111,9 +114,9 @@ def base_text(text: str, alphabet: str) -> str:
 
 
 def writable(ch: str, alphabet: str) -> bool:
-    """Whether the model writes ``ch``: in its alphabet, a newline, or an accented letter
-    whose marks are drawn by hand."""
-    return ch in alphabet or ch == "\n" or split_marks(ch, alphabet) is not None
+    """Whether the model writes ``ch``: in its alphabet, a newline, a sign drawn by hand,
+    or an accented letter whose marks are drawn by hand."""
+    return ch in alphabet or ch in DRAWN or ch == "\n" or split_marks(ch, alphabet) is not None
 
 
 def _written_as(ch: str, alphabet: str) -> tuple[str, bool] | None:

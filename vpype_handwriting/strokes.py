@@ -132,6 +132,24 @@ def x_height(polylines: list[np.ndarray]) -> float:
     return float(np.median(above)) if len(above) else 0.0
 
 
+#: The slant of a hand with too little ink to measure (x per unit of height).
+DEFAULT_SLANT = 0.15
+
+
+def slant(polylines: list[np.ndarray]) -> float:
+    """How far the hand leans right per unit of height (0: upright), from the pen's
+    mostly vertical moves: x moved per height climbed, weighted by the move's height."""
+    moves = [np.diff(p, axis=0) for p in polylines if len(p) > 1]
+    if not moves:
+        return DEFAULT_SLANT
+    d = np.vstack(moves)
+    steep = np.abs(d[:, 1]) > 1.5 * np.abs(d[:, 0])
+    if steep.sum() < 5:
+        return DEFAULT_SLANT
+    dx, dy = d[steep, 0], d[steep, 1]
+    return float(np.clip(-(dx * dy).sum() / (dy * dy).sum(), -0.3, 0.6))
+
+
 def straighten(polylines: list[np.ndarray]) -> list[np.ndarray]:
     """Shear out the baseline's slope and move the baseline to y = 0."""
     slope, intercept = baseline(polylines)

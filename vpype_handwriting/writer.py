@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import alphabet as alpha
+from . import glyphs
 from .layout import LayoutOptions, WrittenLine, layout_text
 from .lines import Calibration, SampledLine
 from .marks import add_marks
@@ -128,17 +129,21 @@ class Handwriter:
 
     def sample_texts(self, texts: Sequence[str]) -> list[SampledLine]:
         """Sample ``texts`` as one batch; an accented letter is written as its base letter
-        by the network and its mark drawn over it (:mod:`marks`)."""
-        bases = [alpha.base_text(text, self.alphabet) for text in texts]
-        lines = sample_lines(self.model, bases, self.sample)
-        if bases != list(texts):
-            fallback = self.calibration().x_height
-            lines = [
-                line
-                if base == text
-                else add_marks(line, text, self.alphabet, fallback, self.sample.seed)
-                for line, base, text in zip(lines, bases, texts)
-            ]
+        by the network and its mark drawn over it (:mod:`marks`), a sign it never learned
+        is drawn in its place (:mod:`glyphs`)."""
+        plans = [glyphs.plan(text) for text in texts]
+        bases = [alpha.base_text(p.network, self.alphabet) for p in plans]
+        asked = [base for base in bases if base.strip()]  # a line of signs alone: no ink
+        written = iter(sample_lines(self.model, asked, self.sample) if asked else [])
+        lines = [next(written) if b.strip() else glyphs.empty_line(b) for b in bases]
+        fallback, seed = self.calibration().x_height, self.sample.seed
+        lines = [
+            add_marks(line, p.network, self.alphabet, fallback, seed)
+            if base != p.network
+            else line
+            for line, base, p in zip(lines, bases, plans)
+        ]
+        lines = [glyphs.add_glyphs(line, p, fallback, seed) for line, p in zip(lines, plans)]
         self.lines_written += len(lines)
         self.resampled += sum(1 for line in lines if line.attempts > 1)
         self.broken += sum(1 for line in lines if line.broken)

@@ -1,0 +1,320 @@
+"""Letters and signs the network never learned (``ß æ œ``, ``@ € £ $ % # ...``), drawn by
+hand in the line: the network writes the text around them, and each is drawn in its place.
+
+:func:`plan` takes the signs out of a line's text. Where one stands inside a word
+(``eve@example.com``) the network writes a space in its place, so that it leaves a gap;
+where one stands beside a space (``€ 25``, ``50%``) the network writes the text without it.
+:func:`add_glyphs` then cuts the written line where each sign goes (the attention window
+tells which strokes were written before its place), draws the sign there from
+:mod:`glyph_shapes` (sized to the line's x-height, on its baseline, slanted as the hand
+slants, varied a little from one occurrence to the next, seeded) and moves the rest of the
+line right by the room it takes. The sign is written in its place in the pen order.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from . import strokes
+from .alphabet import DRAWN
+from .glyph_shapes import SHAPES, Glyph
+from .lines import SampledLine
+
+#: Room between a sign and a letter of its own word, and between signs, in x-heights.
+LETTER_GAP = 0.3
+#: A word's gap where the line has none to measure (a sign at the line's start or end).
+WORD_GAP = 1.1
+#: Points a stroke gets per x-height of length (the training ink has about 3).
+POINTS_PER_X_HEIGHT = 4.0
+SEPARATORS = (" ", "\n")
+#: Lowercase letters a line needs before its own x-height sizes its signs.
+MIN_LOWERCASE = 4
+
+
+@dataclass(frozen=True)
+class Run:
+    """Consecutive signs ``text[start:stop]``, written before the network text's character
+    ``split``; ``joined_left``/``joined_right``: it touches the text beside it (no space)."""
+
+    start: int
+    stop: int
+    split: int
+    placeholder: bool  # inside a word: the network writes a space at ``split`` for it
+    joined_left: bool
+    joined_right: bool
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the network writes for ``text``, the runs of signs drawn by hand, and the index
+    in ``text`` of each character of ``network`` (its END last)."""
+
+    text: str
+    network: str
+    runs: tuple[Run, ...]
+    index: tuple[int, ...]
+
+
+def _runs(text: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for i, ch in enumerate(text):
+        if ch not in DRAWN:
+            continue
+        if out and out[-1][1] == i:
+            out[-1] = (out[-1][0], i + 1)
+        else:
+            out.append((i, i + 1))
+    return out
+
+
+def plan(text: str) -> Plan:
+    """Split ``text`` into what the network writes and the signs drawn by hand.
+
+    A sign between two letters or digits (``eve@example``, ``Straße``) leaves a space in the
+    network's text, so that it writes a gap there; a sign beside punctuation or a space
+    leaves nothing; a lone sign between spaces (``3 + 4``) takes one of them with it."""
+    spans = _runs(text)
+    if not spans:
+        return Plan(text, text, (), tuple(range(len(text) + 1)))
+    dropped: set[int] = set()
+    kinds = []
+    for a, b in spans:
+        left = a > 0 and text[a - 1] not in SEPARATORS
+        right = b < len(text) and text[b] not in SEPARATORS
+        if not left and not right:  # the network writes one word's gap, not two
+            if b < len(text) and text[b] == " ":
+                dropped.add(b)
+            elif a > 0 and text[a - 1] == " ":
+                dropped.add(a - 1)
+        inside = a > 0 and text[a - 1].isalnum() and b < len(text) and text[b].isalnum()
+        kinds.append((inside, left, right))
+    network: list[str] = []
+    index: list[int] = []
+    runs = []
+    starts = {a: (b, k) for k, (a, b) in enumerate(spans)}
+    i = 0
+    while i < len(text):
+        if i in starts:
+            b, k = starts[i]
+            inside, left, right = kinds[k]
+            runs.append(Run(i, b, len(network), inside, left, right))
+            if inside:
+                network.append(" ")
+                index.append(i)
+            i = b
+            continue
+        if i not in dropped:
+            network.append(text[i])
+            index.append(i)
+        i += 1
+    return Plan(text, "".join(network), tuple(runs), (*index, len(text)))
+
+
+def _rng(seed: int | None, text: str, index: int) -> np.random.Generator:
+    digest = hashlib.blake2b(f"{seed}\0{text}\0{index}\0glyph".encode(), digest_size=8)
+    return np.random.default_rng(int.from_bytes(digest.digest(), "big"))
+
+
+def _spline(pts: np.ndarray, per_segment: int = 8) -> np.ndarray:
+    """A Catmull-Rom curve through ``pts`` (ends kept)."""
+    if len(pts) < 3:
+        return pts
+    p = np.vstack([pts[:1], pts, pts[-1:]])
+    t = np.linspace(0.0, 1.0, per_segment, endpoint=False)[:, None]
+    out = []
+    for k in range(1, len(p) - 2):
+        p0, p1, p2, p3 = p[k - 1], p[k], p[k + 1], p[k + 2]
+        out.append(
+            0.5
+            * (
+                2 * p1
+                + (p2 - p0) * t
+                + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t**2
+                + (3 * p1 - p0 - 3 * p2 + p3) * t**3
+            )
+        )
+    return np.vstack([*out, pts[-1:]])
+
+
+@dataclass(frozen=True)
+class Hand:
+    """What a sign takes from its line: baseline (y down), x-height and slant."""
+
+    slope: float
+    intercept: float
+    height: float
+    slant: float
+
+    @classmethod
+    def of(cls, polylines: list[np.ndarray], text: str, fallback: float) -> Hand:
+        """The hand of a line of ``text``; its x-height is ``fallback`` (the style's) where
+        the line has too few lowercase letters to measure (digits stand taller)."""
+        if not polylines:
+            return cls(0.0, 0.0, fallback, strokes.slant([]))
+        slope, intercept = strokes.baseline(polylines)
+        height = strokes.x_height(polylines)
+        if sum(ch.islower() for ch in text) < MIN_LOWERCASE or not height > 0:
+            height = fallback
+        return cls(slope, intercept, height, strokes.slant(polylines))
+
+
+def _draw(
+    glyph: Glyph, left: float, hand: Hand, rng: np.random.Generator
+) -> tuple[list[np.ndarray], float]:
+    """One occurrence of ``glyph`` with its left edge at ``left`` (model units, y down),
+    a little bigger or smaller, wider or narrower, more or less slanted than the last;
+    and its width."""
+    size = hand.height * rng.uniform(0.93, 1.07)
+    wide = rng.uniform(0.92, 1.08)
+    slant = hand.slant + rng.normal(0.0, 0.04)
+    lift = rng.normal(0.0, 0.04)
+    out = []
+    for kind, pts in glyph.strokes:
+        wobble = rng.normal(0.0, 0.02, pts.shape)
+        if len(pts) > 2:  # neighbouring points wobble together, as a hand does
+            wobble = (wobble + np.roll(wobble, 1, 0) + np.roll(wobble, -1, 0)) / 2
+        pts = pts + wobble + rng.normal(0.0, 0.02, 2)
+        if kind == "curve":
+            pts = _spline(pts)
+        gx, gy = pts[:, 0] * wide + slant * (pts[:, 1] + lift), pts[:, 1] + lift
+        x = left + size * gx
+        y = hand.intercept + hand.slope * x - size * gy
+        out.append(strokes.resample(np.stack([x, y], 1), hand.height / POINTS_PER_X_HEIGHT))
+    return out, glyph.width * wide * size
+
+
+def _stroke_focus(line: SampledLine, lengths: Sequence[int]) -> list[float]:
+    """The character each stroke was written for: the median of its points' window
+    centres (-1 while the window is still on the style sample)."""
+    if not line.phi.size:
+        return []
+    weight = line.phi.sum(axis=1)
+    focus = (line.phi @ np.arange(line.phi.shape[1])) / np.maximum(weight, 1e-9)
+    focus = np.where(weight < 0.5, -1.0, np.floor(focus))
+    bounds = np.cumsum([0, *lengths])
+    return [float(np.median(focus[a:b])) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def _word_starts(polylines: list[np.ndarray], height: float) -> list[int]:
+    """The strokes that begin right of all the ink before them: the first of each word."""
+    starts, right = [], -np.inf
+    for k, p in enumerate(polylines):
+        if float(p[:, 0].min()) > right + 0.2 * height:
+            starts.append(k)
+        right = max(right, float(p[:, 0].max()))
+    return starts
+
+
+def _cuts(
+    the_plan: Plan, polylines: list[np.ndarray], focus: list[float], height: float
+) -> list[int]:
+    """For each run, the first stroke of the text after it: the start of a word whose
+    window centre is nearest that text's first character (the window lags behind the pen
+    as a word begins), else the first stroke written for a character after the run."""
+    cuts, last = [], 0
+    starts = _word_starts(polylines, height)
+    for run in the_plan.runs:
+        nxt = run.split + int(run.placeholder)
+        while nxt < len(the_plan.network) and the_plan.network[nxt] in SEPARATORS:
+            nxt += 1
+        cut = next((k for k, f in enumerate(focus) if f >= nxt), len(focus))
+        if nxt < len(the_plan.network):
+            near = [k for k in starts if k >= last and -3 <= focus[k] - nxt <= 1]
+            if near:
+                cut = min(near, key=lambda k: (abs(focus[k] - nxt), k))
+        last = max(last, cut)
+        cuts.append(last)
+    return cuts
+
+
+def add_glyphs(
+    line: SampledLine, the_plan: Plan, fallback: float, seed: int | None
+) -> SampledLine:
+    """``line``, written from ``the_plan.network``, with the plan's signs drawn in their
+    places and the plan's text as its text (``fallback``: the x-height where the line has
+    no letter to measure)."""
+    if not the_plan.runs:
+        return line
+    polylines = strokes.offsets_to_polylines(line.offsets)
+    hand = Hand.of(polylines, line.text, fallback)
+    phi = _remap(line.phi, the_plan)
+    lengths = [len(p) for p in polylines]
+    starts = np.cumsum([0, *lengths])
+    cuts = _cuts(the_plan, polylines, _stroke_focus(line, lengths), hand.height)
+    parts: list[tuple[np.ndarray, np.ndarray]] = []  # (points, phi) of each stroke, in order
+    shift, done, right_edge = 0.0, 0, None
+    for run, cut in zip(the_plan.runs, cuts):
+        for k in range(done, cut):
+            parts.append((polylines[k] + [shift, 0.0], phi[starts[k] : starts[k + 1]]))
+            right_edge = max(float(parts[-1][0][:, 0].max()), right_edge or -np.inf)
+        done = cut
+        rest = polylines[cut:]
+        gap = _word_gap(the_plan, run, polylines[:cut], rest, hand.height)
+        left_room = LETTER_GAP * hand.height if run.joined_left else gap
+        right_room = LETTER_GAP * hand.height if run.joined_right else gap
+        nxt = min((float(p[:, 0].min()) for p in rest), default=None)
+        if right_edge is not None:
+            x = right_edge + left_room
+        else:
+            x = 0.0 if nxt is None else nxt + shift
+        for i in range(run.start, run.stop):
+            rng = _rng(seed, the_plan.text, i)
+            drawn, width = _draw(SHAPES[the_plan.text[i]], x, hand, rng)
+            for stroke in drawn:
+                one = np.zeros((len(stroke), len(the_plan.text) + 1), dtype=line.phi.dtype)
+                one[:, i] = 1.0
+                parts.append((stroke, one))
+            x += width + (LETTER_GAP * hand.height if i < run.stop - 1 else 0.0)
+        right_edge = x
+        if nxt is not None:
+            shift = x + right_room - nxt
+    for k in range(done, len(polylines)):
+        parts.append((polylines[k] + [shift, 0.0], phi[starts[k] : starts[k + 1]]))
+    return _join(line, the_plan.text, parts)
+
+
+def _word_gap(
+    the_plan: Plan, run: Run, before: list[np.ndarray], after: list[np.ndarray], height: float
+) -> float:
+    """The gap the network left between the words either side of a lone sign, or
+    :data:`WORD_GAP` where it left none to measure."""
+    if before and after and not run.placeholder:
+        gap = min(float(p[:, 0].min()) for p in after) - max(
+            float(p[:, 0].max()) for p in before
+        )
+        return float(np.clip(gap, 0.5 * height, 2.5 * height))
+    return WORD_GAP * height
+
+
+def _remap(phi: np.ndarray, the_plan: Plan) -> np.ndarray:
+    """The attention over the network's text as attention over the plan's text."""
+    out = np.zeros((len(phi), len(the_plan.text) + 1), dtype=phi.dtype)
+    cols = min(phi.shape[1], len(the_plan.index)) if phi.ndim == 2 else 0
+    np.add.at(out.T, np.asarray(the_plan.index[:cols]), phi[:, :cols].T)
+    return out
+
+
+def _join(
+    line: SampledLine, text: str, parts: list[tuple[np.ndarray, np.ndarray]]
+) -> SampledLine:
+    """A sampled line of these strokes, in this order, the pen lifted after each."""
+    if not parts:
+        return replace(line, text=text, phi=np.zeros((0, len(text) + 1), line.phi.dtype))
+    points = np.vstack([p for p, _ in parts])
+    lift = np.concatenate([np.eye(1, len(p), len(p) - 1)[0] for p, _ in parts])
+    offsets = np.column_stack([np.vstack([points[:1], np.diff(points, axis=0)]), lift])
+    return replace(
+        line,
+        text=text,
+        offsets=offsets.astype(line.offsets.dtype),
+        phi=np.vstack([f for _, f in parts]),
+    )
+
+
+def empty_line(text: str = "") -> SampledLine:
+    """A written line of ``text`` with no ink: the network's part of a line of signs alone."""
+    return SampledLine(text, np.zeros((0, 3), np.float32), np.zeros((0, len(text) + 1)))
