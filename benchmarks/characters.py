@@ -266,7 +266,9 @@ def tally(key: dict, readings: dict[str, str]) -> tuple[Counter, Counter, list[i
     where left out); [decoys read right, decoys]."""
     seen, read, decoys = Counter(), Counter(), [0, 0]
     for number, crop in key.items():
-        reading, expected = readings.get(number, ""), crop["expected"]
+        if number not in readings:  # not judged yet (a judged blank row: unreadable)
+            continue
+        reading, expected = readings[number], crop["expected"]
         if crop["decoy"]:
             decoys[0] += reading == expected
             decoys[1] += 1
@@ -281,7 +283,8 @@ def tally(key: dict, readings: dict[str, str]) -> tuple[Counter, Counter, list[i
 def score(args: argparse.Namespace) -> None:
     key = json.loads((args.dir / "KEY.json").read_text(encoding="utf-8"))
     readings = read_transcription(args.dir / "transcribe.txt")
-    blank = sum(1 for n in key if not readings.get(n))
+    blank = sum(1 for n in key if n in readings and not readings[n])
+    judged = sum(1 for n in key if n in readings)
     seen, read, decoys = tally(key, readings)
     right = Counter({ch: read[ch, ch] for ch in seen})
     pct = lambda a, b: f"{100 * a / b:.0f}%" if b else "-"  # noqa: E731
@@ -300,7 +303,7 @@ def score(args: argparse.Namespace) -> None:
         print(f"  all  {total:5d} {ok:6d} {pct(ok, total):>6s}")
         figures.append((f"{name} read right", f"{pct(ok, total)} ({ok} of {total})"))
     decoy = f"{pct(*decoys)} ({decoys[0]} of {decoys[1]})"
-    print(f"\ndecoy words read right {decoy}; crops left blank {blank} of {len(key)}")
+    print(f"\ndecoy words read right {decoy}; {judged} of {len(key)} crops judged, {blank} blank")
     figures.append(("decoy words read right (the judge's check)", decoy))
     if args.json is not None:
         doc = {

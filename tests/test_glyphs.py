@@ -25,7 +25,8 @@ def written(network: str, lag: bool = False) -> SampledLine:
     """A line as the network would write ``network``: each character not a space one loop
     from the baseline (y = 0) to the x-height (y = -HEIGHT, y down), ``PITCH`` apart, with
     the window on it while it is drawn; with ``lag``, the window is still on the space
-    before a word while the word's first letter is drawn (as it often is)."""
+    before a word while the word's first letter is drawn, and on the letter before a comma
+    while the comma is (as it often is)."""
     polylines, phi = [], []
     for k, ch in enumerate(network):
         if ch == " ":
@@ -34,7 +35,7 @@ def written(network: str, lag: bool = False) -> SampledLine:
         x = PITCH * k + 1.5 + 1.5 * np.sin(t)
         y = -HEIGHT / 2 - HEIGHT / 2 * np.cos(t)
         polylines.append(np.stack([x, y], 1))
-        on = k - 1 if lag and k > 0 and network[k - 1] == " " else k
+        on = k - 1 if lag and k > 0 and (network[k - 1] == " " or not ch.isalnum()) else k
         phi.append(np.tile(np.eye(len(network) + 1)[on], (12, 1)))
     if not polylines:
         return glyphs.empty_line(network)
@@ -69,7 +70,7 @@ def extent(line: SampledLine, chars: set[int]) -> tuple[float, float]:
 @pytest.mark.parametrize(
     ("text", "sign"),
     [("eve@example", 3), ("ab # cd", 3), ("#42", 0), ("50%", 2), ("Stra\u00dfe", 4),
-     ("(\u20ac5)", 1), ("c\u0153ur", 1), ("a\u00e6b", 1)],
+     ("(\u20ac5)", 1), ("c\u0153ur", 1), ("a\u00e6b", 1), ("Su\u00df,", 2), ("x, #5", 3)],
 )  # fmt: skip
 def test_a_sign_is_drawn_in_its_place_between_its_neighbours(text: str, sign: int) -> None:
     line = draw(text)

@@ -26,9 +26,9 @@ TRANSLITERATIONS = {
     "\u00b7": ".", "\u2022": "-", "\u0131": "i",
 }  # fmt: skip
 #: Letters and signs drawn by hand in the line (``glyph_shapes.py``): the network never
-#: learned them, or writes them badly (``#``, ``%``, ``&``, ``*``, ``+`` and brackets).
+#: learned them, or writes them badly (``#``, ``%``, ``&``, ``*``, ``+``, ``/``, brackets).
 DRAWN = frozenset(
-    "&@\u20ac\u00a3$%#*+=\\<>~_|\u00b0\u00a7[]\u00d7\u00df\u1e9e\u00e6\u0153\u00c6\u0152"
+    "&/@\u20ac\u00a3$%#*+=\\<>~_|\u00b0\u00a7[]\u00d7\u00df\u1e9e\u00e6\u0153\u00c6\u0152"
 )
 
 #: Accents written by hand over a letter the network writes (``marks.py`` draws them): the

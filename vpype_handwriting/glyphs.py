@@ -14,13 +14,13 @@ line right by the room it takes. The sign is written in its place in the pen ord
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from . import strokes
+from . import attention, strokes
 from .alphabet import DRAWN
+from .attention import SEPARATORS
 from .glyph_shapes import SHAPES, Glyph
 from .lines import SampledLine
 
@@ -30,7 +30,6 @@ LETTER_GAP = 0.3
 WORD_GAP = 1.1
 #: Points a stroke gets per x-height of length (the training ink has about 3).
 POINTS_PER_X_HEIGHT = 4.0
-SEPARATORS = (" ", "\n")
 #: Lowercase letters a line needs before its own x-height sizes its signs.
 MIN_LOWERCASE = 4
 
@@ -187,45 +186,20 @@ def _draw(
     return out, glyph.width * wide * size
 
 
-def _stroke_focus(line: SampledLine, lengths: Sequence[int]) -> list[float]:
-    """The character each stroke was written for: the median of its points' window
-    centres (-1 while the window is still on the style sample)."""
-    if not line.phi.size:
-        return []
-    weight = line.phi.sum(axis=1)
-    focus = (line.phi @ np.arange(line.phi.shape[1])) / np.maximum(weight, 1e-9)
-    focus = np.where(weight < 0.5, -1.0, np.floor(focus))
-    bounds = np.cumsum([0, *lengths])
-    return [float(np.median(focus[a:b])) for a, b in zip(bounds[:-1], bounds[1:])]
-
-
-def _word_starts(polylines: list[np.ndarray], height: float) -> list[int]:
-    """The strokes that begin right of all the ink before them: the first of each word."""
-    starts, right = [], -np.inf
-    for k, p in enumerate(polylines):
-        if float(p[:, 0].min()) > right + 0.2 * height:
-            starts.append(k)
-        right = max(right, float(p[:, 0].max()))
-    return starts
-
-
-def _cuts(
-    the_plan: Plan, polylines: list[np.ndarray], focus: list[float], height: float
-) -> list[int]:
-    """For each run, the first stroke of the text after it: the start of a word whose
-    window centre is nearest that text's first character (the window lags behind the pen
-    as a word begins), else the first stroke written for a character after the run."""
+def _cuts(the_plan: Plan, line: SampledLine, polylines: list[np.ndarray]) -> list[int]:
+    """For each run, the first stroke of the text after it: the first stroke to begin a
+    character after the run, else the first drawn while the window was on one."""
+    if not polylines:
+        return [0] * len(the_plan.runs)
+    focus = attention.point_focus(line.phi)
+    median = attention.stroke_focus(focus, [len(p) for p in polylines])
+    starts = attention.word_starts(the_plan.network, polylines, median)
     cuts, last = [], 0
-    starts = _word_starts(polylines, height)
     for run in the_plan.runs:
-        nxt = run.split + int(run.placeholder)
-        while nxt < len(the_plan.network) and the_plan.network[nxt] in SEPARATORS:
-            nxt += 1
-        cut = next((k for k, f in enumerate(focus) if f >= nxt), len(focus))
-        if nxt < len(the_plan.network):
-            near = [k for k in starts if k >= last and -3 <= focus[k] - nxt <= 1]
-            if near:
-                cut = min(near, key=lambda k: (abs(focus[k] - nxt), k))
+        nxt = attention.letter_at(the_plan.network, run.split + int(run.placeholder))
+        cut = next((k for k, c in starts.items() if k >= last and c >= nxt), None)
+        if cut is None:
+            cut = next((k for k, f in enumerate(median) if f >= nxt), len(median))
         last = max(last, cut)
         cuts.append(last)
     return cuts
@@ -244,7 +218,7 @@ def add_glyphs(
     phi = _remap(line.phi, the_plan)
     lengths = [len(p) for p in polylines]
     starts = np.cumsum([0, *lengths])
-    cuts = _cuts(the_plan, polylines, _stroke_focus(line, lengths), hand.height)
+    cuts = _cuts(the_plan, line, polylines)
     parts: list[tuple[np.ndarray, np.ndarray]] = []  # (points, phi) of each stroke, in order
     shift, done, right_edge = 0.0, 0, None
     for run, cut in zip(the_plan.runs, cuts):

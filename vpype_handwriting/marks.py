@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import strokes
+from . import attention, strokes
 from .alphabet import split_marks
 from .lines import SampledLine
 
@@ -42,10 +42,12 @@ SHAPES: dict[str, list[list[tuple[float, float]]]] = {
     "ogonek": [[(0.0, 0.0), (-0.15, -0.22), (-0.05, -0.45), (0.15, -0.48)]],
     "comma_below": [[(0.03, -0.2), (0.02, -0.32), (-0.08, -0.48)]],
     "slash": [[(-0.45, -0.55), (0.45, 0.55)]],
-    "stroke": [[(-0.22, -0.3), (0.22, 0.3)]],
+    "stroke": [[(-0.32, -0.12), (0.32, 0.14)]],  # flatter than the letter's slant
     "bar": [[(-0.25, 0.0), (0.35, 0.0)]],
 }  # fmt: skip
 BELOW = frozenset({"cedilla", "ogonek", "comma_below"})
+#: Lowercase letters that rise above the x-height.
+TALL = frozenset("bdfhklt")
 THROUGH = frozenset({"slash", "stroke", "bar"})
 #: Points a mark's stroke gets per x-height of length (the training ink's pen rate is
 #: about 3 points an x-height).
@@ -58,14 +60,18 @@ def _rng(seed: int | None, text: str, index: int) -> np.random.Generator:
 
 
 def _anchor(
-    points: np.ndarray, mark: str, base_y: float, height: float
+    points: np.ndarray, mark: str, base_y: float, height: float, small: bool = False
 ) -> tuple[float, float]:
-    """Where a mark's origin goes over a letter's ink (y down, model units)."""
+    """Where a mark's origin goes over a letter's ink (y down, model units): over the top of
+    its ink, or for a ``small`` letter over the middle of its body (the tops of a u's arms
+    differ, and the window takes in a little of the neighbours)."""
     top = float(points[:, 1].min())
     upper = points[points[:, 1] <= top + 0.35 * max(base_y - top, 0.0)]
-    cx = float(upper[:, 0].mean())
+    left, right = np.percentile(points[:, 0], [10, 90]) if small else (0.0, 0.0)
+    cx = float(left + right) / 2 if small else float(upper[:, 0].mean())
     if mark in BELOW:
-        x = float(points[:, 0].max()) - 0.2 * height if mark == "ogonek" else cx
+        far = float(right) if small else float(points[:, 0].max())
+        x = far - 0.2 * height if mark == "ogonek" else cx
         return x, base_y
     if mark == "bar":  # across a d's ascender, a third of the way down from its top
         return cx, top + 0.35 * (base_y - top)
@@ -107,18 +113,16 @@ def add_marks(
     ends = line.offsets[:, 2] > 0.5
     # a letter's ink is where the window's centre is on it (judged on renders: the window's
     # peak puts some accents a letter to the left, its centre a quarter later to the right)
-    weight = line.phi.sum(axis=1)
-    focus = np.floor((line.phi @ np.arange(line.phi.shape[1])) / np.maximum(weight, 1e-9))
-    focus = focus.astype(int)
-    focus[weight < 0.5] = -1  # the window is still mostly on the style sample before the line
+    focus = attention.point_focus(line.phi)
     polylines = strokes.offsets_to_polylines(line.offsets)
+    firsts = _first_strokes(line.text, polylines, focus)
     slope, intercept = strokes.baseline(polylines)
     height = strokes.x_height(polylines)
     height = height if np.isfinite(height) and height > 0 else fallback
     inserts: dict[int, list[tuple[int, np.ndarray]]] = {}
     dropped: set[int] = set()
     for i, names in marks:
-        own = np.flatnonzero(focus == i)
+        own = firsts.get(i, np.flatnonzero(focus == i))
         if len(own) == 0:  # written in passing: the points nearest the window's way past it
             own = np.flatnonzero(np.abs(focus - i) <= 1)
         if len(own) == 0:
@@ -138,9 +142,38 @@ def add_marks(
         stop = np.flatnonzero(ends[after:])
         at = after + int(stop[0]) if len(stop) else len(points) - 1
         for name in names:
-            for stroke in _mark_points(name, _anchor(ink, name, base_y, height), height, rng):
+            letter = line.text[i]
+            small = letter.islower() and letter not in TALL
+            anchor = _anchor(_body(ink, letter, base_y, height), name, base_y, height, small)
+            for stroke in _mark_points(name, anchor, height, rng):
                 inserts.setdefault(at, []).append((i, stroke))
     return _insert(line, text, points, inserts, dropped)
+
+
+def _first_strokes(
+    text: str, polylines: list[np.ndarray], focus: np.ndarray
+) -> dict[int, np.ndarray]:
+    """The points of a word's first letter, where the window lagged behind the pen as the
+    word began (its first stroke drawn while the window was still on the space before):
+    the points of that stroke up to where the window moves past the letter."""
+    median = attention.stroke_focus(focus, [len(p) for p in polylines])
+    bounds = np.cumsum([0, *[len(p) for p in polylines]])
+    out = {}
+    for k, char in attention.word_starts(text, polylines, median).items():
+        on = int(median[k])
+        if median[k] < char and (on < 0 or text[on] in attention.SEPARATORS):
+            span = np.arange(bounds[k], bounds[k + 1])
+            out[char] = span[focus[span] <= char]
+    return out
+
+
+def _body(ink: np.ndarray, letter: str, base_y: float, height: float) -> np.ndarray:
+    """A small letter's ink without what rises above its body (the window takes in part of a
+    tall neighbour, or an i's dot), so that its accent is centred over the letter."""
+    if not letter.islower() or letter in TALL:
+        return ink
+    low = ink[ink[:, 1] >= base_y - 1.4 * height]
+    return low if len(low) else ink
 
 
 def _dot(

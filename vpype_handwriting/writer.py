@@ -131,19 +131,19 @@ class Handwriter:
         """Sample ``texts`` as one batch; an accented letter is written as its base letter
         by the network and its mark drawn over it (:mod:`marks`), a sign it never learned
         is drawn in its place (:mod:`glyphs`)."""
-        plans = [glyphs.plan(text) for text in texts]
-        bases = [alpha.base_text(p.network, self.alphabet) for p in plans]
-        asked = [base for base in bases if base.strip()]  # a line of signs alone: no ink
+        bases = [alpha.base_text(text, self.alphabet) for text in texts]
+        plans = [glyphs.plan(base) for base in bases]
+        asked = [p.network for p in plans if p.network.strip()]  # a line of signs alone
         written = iter(sample_lines(self.model, asked, self.sample) if asked else [])
-        lines = [next(written) if b.strip() else glyphs.empty_line(b) for b in bases]
-        fallback, seed = self.calibration().x_height, self.sample.seed
         lines = [
-            add_marks(line, p.network, self.alphabet, fallback, seed)
-            if base != p.network
-            else line
-            for line, base, p in zip(lines, bases, plans)
+            next(written) if p.network.strip() else glyphs.empty_line(p.network) for p in plans
         ]
+        fallback, seed = self.calibration().x_height, self.sample.seed
         lines = [glyphs.add_glyphs(line, p, fallback, seed) for line, p in zip(lines, plans)]
+        lines = [  # marks last: over their letters where the signs have moved them
+            line if base == text else add_marks(line, text, self.alphabet, fallback, seed)
+            for line, base, text in zip(lines, bases, texts)
+        ]
         self.lines_written += len(lines)
         self.resampled += sum(1 for line in lines if line.attempts > 1)
         self.broken += sum(1 for line in lines if line.broken)

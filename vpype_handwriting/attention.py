@@ -1,0 +1,63 @@
+"""Which ink the network wrote for which character, read from its attention window.
+
+The window's centre tells which character the pen is writing, but it lags behind the pen as
+a word begins: the first stroke of a word is often drawn while the window is still on the
+space or the letter before. :func:`word_starts` reads through that lag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+SEPARATORS = (" ", "\n")
+
+
+def point_focus(phi: np.ndarray) -> np.ndarray:
+    """The character the window's centre is on at each point (floor of Σ u·φ / Σ φ), -1
+    while the window is still mostly on the style sample written before the line."""
+    weight = phi.sum(axis=1)
+    centre = (phi @ np.arange(phi.shape[1])) / np.maximum(weight, 1e-9)
+    return np.where(weight < 0.5, -1, np.floor(centre)).astype(int)
+
+
+def stroke_focus(focus: np.ndarray, lengths: Sequence[int]) -> list[float]:
+    """Each stroke's median focus."""
+    bounds = np.cumsum([0, *lengths])
+    return [
+        float(np.median(focus[a:b])) if b > a else -1.0 for a, b in zip(bounds, bounds[1:])
+    ]
+
+
+def letter_at(text: str, i: float) -> int:
+    """The first character of ``text`` at or after ``i`` that is not a space."""
+    k = max(int(i), 0)
+    while k < len(text) and text[k] in SEPARATORS:
+        k += 1
+    return k
+
+
+def punctuation(text: str, i: float) -> bool:
+    """Whether the character at ``i`` is punctuation (not a letter, a digit or a space)."""
+    k = int(i)
+    return 0 <= k < len(text) and not text[k].isalnum() and text[k] not in SEPARATORS
+
+
+def word_starts(
+    text: str, polylines: Sequence[np.ndarray], median: Sequence[float]
+) -> dict[int, int]:
+    """The strokes that begin right of all the ink before them (the first of a word, or a
+    sign of punctuation after its word) and the character each begins: where the window
+    is, or past the character of every stroke before it where the window lags."""
+    starts, right, reached = {}, -np.inf, -1.0
+    for k, p in enumerate(polylines):
+        if float(p[:, 0].min()) > right:
+            char = letter_at(text, median[k])
+            if not punctuation(text, median[k]):  # a comma is written on its own char
+                char = max(char, letter_at(text, reached + 1))
+            starts[k] = char
+            reached = max(reached, char)
+        right = max(right, float(p[:, 0].max()))
+        reached = max(reached, median[k])
+    return starts
