@@ -49,7 +49,8 @@ def word_starts(
 ) -> dict[int, int]:
     """The strokes that begin right of all the ink before them (the first of a word, or a
     sign of punctuation after its word) and the character each begins: where the window
-    is, or past the character of every stroke before it where the window lags."""
+    is, or past the characters the strokes before it were drawn for where the window lags
+    (only the window's own position is carried on: a wrong guess is not)."""
     starts, right, reached = {}, -np.inf, -1.0
     for k, p in enumerate(polylines):
         if float(p[:, 0].min()) > right:
@@ -57,7 +58,6 @@ def word_starts(
             if not punctuation(text, median[k]):  # a comma is written on its own char
                 char = max(char, letter_at(text, reached + 1))
             starts[k] = char
-            reached = max(reached, char)
         right = max(right, float(p[:, 0].max()))
         reached = max(reached, median[k])
     return starts

@@ -42,7 +42,7 @@ SHAPES: dict[str, list[list[tuple[float, float]]]] = {
     "ogonek": [[(0.0, 0.0), (-0.15, -0.22), (-0.05, -0.45), (0.15, -0.48)]],
     "comma_below": [[(0.03, -0.2), (0.02, -0.32), (-0.08, -0.48)]],
     "slash": [[(-0.45, -0.55), (0.45, 0.55)]],
-    "stroke": [[(-0.32, -0.12), (0.32, 0.14)]],  # flatter than the letter's slant
+    "stroke": [[(-0.3, -0.22), (0.3, 0.24)]],  # across the slant, steeper than a t's bar
     "bar": [[(-0.25, 0.0), (0.35, 0.0)]],
 }  # fmt: skip
 BELOW = frozenset({"cedilla", "ogonek", "comma_below"})
@@ -115,14 +115,14 @@ def add_marks(
     # peak puts some accents a letter to the left, its centre a quarter later to the right)
     focus = attention.point_focus(line.phi)
     polylines = strokes.offsets_to_polylines(line.offsets)
-    firsts = _first_strokes(line.text, polylines, focus)
+    letters = _letter_ink(line.text, polylines, focus)
     slope, intercept = strokes.baseline(polylines)
     height = strokes.x_height(polylines)
     height = height if np.isfinite(height) and height > 0 else fallback
     inserts: dict[int, list[tuple[int, np.ndarray]]] = {}
     dropped: set[int] = set()
     for i, names in marks:
-        own = firsts.get(i, np.flatnonzero(focus == i))
+        own = _own(letters.get(i, []), line.text[i], np.flatnonzero(focus == i))
         if len(own) == 0:  # written in passing: the points nearest the window's way past it
             own = np.flatnonzero(np.abs(focus - i) <= 1)
         if len(own) == 0:
@@ -145,26 +145,66 @@ def add_marks(
             letter = line.text[i]
             small = letter.islower() and letter not in TALL
             anchor = _anchor(_body(ink, letter, base_y, height), name, base_y, height, small)
-            for stroke in _mark_points(name, anchor, height, rng):
+            drawn = _mark_points(name, anchor, height, rng)
+            if name not in THROUGH:
+                others = np.delete(points, own, axis=0)
+                drawn = _clear(drawn, others, height, -1.0 if name in BELOW else 1.0)
+            for stroke in drawn:
                 inserts.setdefault(at, []).append((i, stroke))
     return _insert(line, text, points, inserts, dropped)
 
 
-def _first_strokes(
+#: The least room between a mark and the ink of other letters, in x-heights.
+CLEARANCE = 0.3
+
+
+def _clear(
+    drawn: list[np.ndarray], others: np.ndarray, height: float, up: float
+) -> list[np.ndarray]:
+    """The mark moved away from the baseline (``up``: 1 above, -1 below) until it keeps
+    :data:`CLEARANCE` from the other letters' ink (an accent that touches the bar of an f
+    reads as part of it), by at most twice that."""
+    if not len(others):
+        return drawn
+    pts = np.vstack(drawn)
+    near = others[np.abs(others[:, 0] - pts[:, 0].mean()) < np.ptp(pts[:, 0]) + height]
+    if not len(near):
+        return drawn
+    gap = float(np.sqrt(((pts[:, None, :] - near[None, :, :]) ** 2).sum(-1)).min())
+    lift = min(max(CLEARANCE * height - gap, 0.0), 2 * CLEARANCE * height)
+    return [stroke - [0.0, up * lift] for stroke in drawn]
+
+
+def _letter_ink(
     text: str, polylines: list[np.ndarray], focus: np.ndarray
-) -> dict[int, np.ndarray]:
-    """The points of a word's first letter, where the window lagged behind the pen as the
-    word began (its first stroke drawn while the window was still on the space before):
-    the points of that stroke up to where the window moves past the letter."""
+) -> dict[int, list[np.ndarray]]:
+    """The strokes (point indices) of each character that has strokes of its own: those
+    drawn while the window was mostly on it, and a word's first stroke drawn while the
+    window was still on the space before (it lags behind the pen as a word begins)."""
     median = attention.stroke_focus(focus, [len(p) for p in polylines])
     bounds = np.cumsum([0, *[len(p) for p in polylines]])
-    out = {}
+    out: dict[int, list[np.ndarray]] = {}
+    for k, m in enumerate(median):
+        if m >= 0:
+            out.setdefault(int(m), []).append(np.arange(bounds[k], bounds[k + 1]))
     for k, char in attention.word_starts(text, polylines, median).items():
         on = int(median[k])
-        if median[k] < char and (on < 0 or text[on] in attention.SEPARATORS):
-            span = np.arange(bounds[k], bounds[k + 1])
-            out[char] = span[focus[span] <= char]
+        if on < char and (on < 0 or text[on] in attention.SEPARATORS):
+            out.setdefault(char, []).append(np.arange(bounds[k], bounds[k + 1]))
     return out
+
+
+def _own(spans: list[np.ndarray], letter: str, on: np.ndarray) -> np.ndarray:
+    """A letter's ink: its strokes, or where it has none (cursive) the points on it. A small
+    letter's longest stroke only (the others are a bar or a dot of a letter before, drawn
+    late), and of that the points on it, when enough (a bar may run on into the letter)."""
+    if not spans:
+        return on
+    if not letter.islower() or letter in TALL:
+        return np.concatenate(spans)
+    longest = max(spans, key=len)
+    mine = np.intersect1d(longest, on)
+    return mine if len(mine) >= 3 else longest
 
 
 def _body(ink: np.ndarray, letter: str, base_y: float, height: float) -> np.ndarray:
