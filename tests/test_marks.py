@@ -90,7 +90,7 @@ def test_a_cedilla_or_ogonek_hangs_below_the_baseline(letter: str) -> None:
 
 def test_marks_vary_between_occurrences_and_repeat_with_the_seed() -> None:
     a, b = mark_points("o\u00f3", seed=1), mark_points("o\u00f3", seed=2)
-    assert not np.allclose(a, b)
+    assert a.shape != b.shape or not np.allclose(a, b)
     np.testing.assert_array_equal(a, mark_points("o\u00f3", seed=1))
 
 

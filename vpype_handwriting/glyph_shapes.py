@@ -19,10 +19,13 @@ CAP = 1.9
 
 @dataclass(frozen=True)
 class Glyph:
-    """A sign's width (x-heights) and its strokes: (``curve`` or ``line``, points)."""
+    """A sign's width (x-heights) and its strokes: (``curve`` or ``line``, points); ``lean``:
+    how much of the hand's slant it takes (a bar ``|`` stands nearly upright, or it reads
+    as ``/``)."""
 
     width: float
     strokes: tuple[tuple[str, np.ndarray], ...]
+    lean: float = 1.0
 
 
 def arc(
@@ -35,9 +38,11 @@ def arc(
     return [(cx + rx * np.cos(a), cy + ry * np.sin(a)) for a in angles]
 
 
-def _glyph(width: float, *strokes: tuple[str, list[tuple[float, float]]]) -> Glyph:
+def _glyph(
+    width: float, *strokes: tuple[str, list[tuple[float, float]]], lean: float = 1.0
+) -> Glyph:
     return Glyph(
-        width, tuple((kind, np.asarray(pts, dtype=np.float64)) for kind, pts in strokes)
+        width, tuple((kind, np.asarray(pts, dtype=np.float64)) for kind, pts in strokes), lean
     )
 
 
@@ -47,7 +52,7 @@ def _mirror(glyph: Glyph) -> Glyph:
         (kind, np.stack([glyph.width - pts[:, 0], pts[:, 1]], 1))
         for kind, pts in glyph.strokes
     ]
-    return Glyph(glyph.width, tuple(flipped))
+    return Glyph(glyph.width, tuple(flipped), glyph.lean)
 
 
 SHAPES: dict[str, Glyph] = {
@@ -112,7 +117,7 @@ SHAPES: dict[str, Glyph] = {
     "~": _glyph(1.0, ("curve", [(0.0, 0.6), (0.22, 0.87), (0.48, 0.77), (0.72, 0.6),
                                 (0.98, 0.85)])),
     "_": _glyph(1.2, ("line", [(0.0, -0.25), (1.2, -0.25)])),
-    "|": _glyph(0.2, ("line", [(0.12, 1.95), (0.08, -0.45)])),
+    "|": _glyph(0.2, ("line", [(0.1, 2.0), (0.1, -0.45)]), lean=0.25),
     "\u00b0": _glyph(0.45, ("curve", arc(0.22, 1.62, 0.18, 0.22, 90, 450))),  # °
     "\u00a7": _glyph(  # §
         0.95,
@@ -131,11 +136,11 @@ SHAPES: dict[str, Glyph] = {
                    (0.82, 1.75), (0.85, 1.45), (0.6, 1.2), (0.45, 1.1), (0.8, 0.95),
                    (1.0, 0.6), (0.92, 0.2), (0.65, 0.0), (0.4, 0.08)]),
     ),
-    "\u00e6": _glyph(  # æ: an a joined to an e
-        1.4,
-        ("curve", arc(0.38, 0.48, 0.32, 0.46, 30, 390)
-         + [(0.7, 0.9), (0.68, 0.3), (0.72, 0.05), (0.8, 0.4), (1.2, 0.55), (1.2, 0.88),
-            (0.98, 0.95), (0.8, 0.7), (0.82, 0.25), (1.05, 0.0), (1.35, 0.12)]),
+    "\u00e6": _glyph(  # æ: an a (its bowl, then its stem) joined to an e
+        1.35,
+        ("curve", arc(0.33, 0.47, 0.27, 0.44, 25, 385)
+         + [(0.66, 0.96), (0.66, 0.5), (0.66, 0.03), (0.74, 0.42), (1.12, 0.56), (1.12, 0.9),
+            (0.92, 0.96), (0.76, 0.7), (0.78, 0.25), (1.0, 0.0), (1.3, 0.12)]),
     ),
     "\u0153": _glyph(  # œ: an o joined to an e
         1.35,

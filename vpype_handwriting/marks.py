@@ -24,8 +24,8 @@ from .lines import SampledLine
 #: the letter's body (or of its ink, for a tall letter), the baseline below the letter for
 #: ``cedilla``, its right foot for ``ogonek``, the letter's middle for the strokes through it.
 SHAPES: dict[str, list[list[tuple[float, float]]]] = {
-    "acute": [[(-0.1, 0.25), (0.2, 0.65)]],
-    "grave": [[(-0.2, 0.65), (0.1, 0.25)]],
+    "acute": [[(-0.1, 0.28), (0.24, 0.78)]],
+    "grave": [[(-0.24, 0.78), (0.1, 0.28)]],
     "circumflex": [[(-0.25, 0.25), (0.0, 0.6), (0.25, 0.25)]],
     "caron": [[(-0.25, 0.6), (0.0, 0.25), (0.25, 0.6)]],
     "diaeresis": [[(-0.18, 0.42), (-0.16, 0.45)], [(0.18, 0.42), (0.2, 0.45)]],
@@ -37,7 +37,7 @@ SHAPES: dict[str, list[list[tuple[float, float]]]] = {
          (-0.1, 0.28), (0.0, 0.25)]
     ],
     "breve": [[(-0.22, 0.55), (-0.15, 0.35), (0.0, 0.28), (0.15, 0.35), (0.22, 0.55)]],
-    "double_acute": [[(-0.25, 0.25), (-0.05, 0.62)], [(0.08, 0.25), (0.28, 0.62)]],
+    "double_acute": [[(-0.28, 0.28), (-0.02, 0.76)], [(0.1, 0.28), (0.36, 0.76)]],
     "cedilla": [[(0.0, 0.0), (0.02, -0.18), (0.18, -0.28), (0.12, -0.45), (-0.12, -0.5)]],
     "ogonek": [[(0.0, 0.0), (-0.15, -0.22), (-0.05, -0.45), (0.15, -0.48)]],
     "comma_below": [[(0.03, -0.2), (0.02, -0.32), (-0.08, -0.48)]],
@@ -198,8 +198,9 @@ def _own(spans: list[np.ndarray], letter: str, on: np.ndarray) -> np.ndarray:
     """A letter's ink: its strokes, or where it has none (cursive) the points on it. A small
     letter's longest stroke only (the others are a bar or a dot of a letter before, drawn
     late), and of that the points on it, when enough (a bar may run on into the letter)."""
-    if not spans:
-        return on
+    if not spans:  # the longest run of them: the window passes over others in a blink
+        runs = np.split(on, np.flatnonzero(np.diff(on) > 1) + 1)
+        return max(runs, key=len) if len(on) else on
     if not letter.islower() or letter in TALL:
         return np.concatenate(spans)
     longest = max(spans, key=len)
