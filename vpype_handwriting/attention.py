@@ -11,6 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from . import strokes
+
 SEPARATORS = (" ", "\n")
 
 
@@ -44,20 +46,41 @@ def punctuation(text: str, i: float) -> bool:
     return 0 <= k < len(text) and not text[k].isalnum() and text[k] not in SEPARATORS
 
 
+def dots(polylines: Sequence[np.ndarray]) -> set[int]:
+    """The strokes that are dots or short marks above the letters (an i's dot): small, and
+    wholly above half the x-height."""
+    if not polylines:
+        return set()
+    slope, intercept = strokes.baseline(list(polylines))
+    height = strokes.x_height(list(polylines))
+    if not height > 0:
+        return set()
+    out = set()
+    for k, p in enumerate(polylines):
+        small = max(np.ptp(p[:, 0]), np.ptp(p[:, 1])) < 0.4 * height
+        low = float((p[:, 1] - (intercept + slope * p[:, 0])).max())  # y down: the lowest
+        if small and low < -0.5 * height:
+            out.add(k)
+    return out
+
+
 def word_starts(
     text: str, polylines: Sequence[np.ndarray], median: Sequence[float]
-) -> dict[int, int]:
+) -> dict[int, tuple[int, float]]:
     """The strokes that begin right of all the ink before them (the first of a word, or a
-    sign of punctuation after its word) and the character each begins: where the window
-    is, or past the characters the strokes before it were drawn for where the window lags
-    (only the window's own position is carried on: a wrong guess is not)."""
+    sign of punctuation after its word; not a dot above), the character each begins and the
+    gap before it: where the window is, or past the characters the strokes before it were
+    drawn for where the window lags (only the window's own position is carried on: a wrong
+    guess is not)."""
     starts, right, reached = {}, -np.inf, -1.0
+    above = dots(polylines)
     for k, p in enumerate(polylines):
-        if float(p[:, 0].min()) > right:
+        left = float(p[:, 0].min())
+        if left > right and k not in above:
             char = letter_at(text, median[k])
             if not punctuation(text, median[k]):  # a comma is written on its own char
                 char = max(char, letter_at(text, reached + 1))
-            starts[k] = char
+            starts[k] = (char, left - right)
         right = max(right, float(p[:, 0].max()))
         reached = max(reached, median[k])
     return starts

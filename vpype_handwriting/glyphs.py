@@ -30,6 +30,8 @@ LETTER_GAP = 0.3
 WORD_GAP = 1.1
 #: Points a stroke gets per x-height of length (the training ink has about 3).
 POINTS_PER_X_HEIGHT = 4.0
+#: The least gap before a word's first stroke, in x-heights (letters stand closer).
+WORD_START = 0.5
 #: Lowercase letters a line needs before its own x-height sizes its signs.
 MIN_LOWERCASE = 4
 
@@ -169,7 +171,7 @@ def _draw(
     and its width."""
     size = hand.height * rng.uniform(0.93, 1.07)
     wide = rng.uniform(0.92, 1.08)
-    slant = hand.slant + rng.normal(0.0, 0.04)
+    slant = (hand.slant + rng.normal(0.0, 0.04)) * glyph.lean
     lift = rng.normal(0.0, 0.04)
     out = []
     for kind, pts in glyph.strokes:
@@ -186,20 +188,28 @@ def _draw(
     return out, glyph.width * wide * size
 
 
-def _cuts(the_plan: Plan, line: SampledLine, polylines: list[np.ndarray]) -> list[int]:
+def _cuts(
+    the_plan: Plan, line: SampledLine, polylines: list[np.ndarray], height: float
+) -> list[int]:
     """For each run, the first stroke of the text after it: the first stroke to begin a
-    character after the run, else the first drawn while the window was on one."""
+    character after the run (after a word's gap, where the network wrote a space there: the
+    window may run ahead onto the space while the word's last letter is drawn), else the
+    first drawn while the window was on one."""
     if not polylines:
         return [0] * len(the_plan.runs)
     focus = attention.point_focus(line.phi)
     median = attention.stroke_focus(focus, [len(p) for p in polylines])
     starts = attention.word_starts(the_plan.network, polylines, median)
+    network = the_plan.network
     cuts, last = [], 0
     for run in the_plan.runs:
-        nxt = attention.letter_at(the_plan.network, run.split + int(run.placeholder))
-        cut = next((k for k, c in starts.items() if k >= last and c >= nxt), None)
-        if cut is None:
-            cut = next((k for k, f in enumerate(median) if f >= nxt), len(median))
+        nxt = attention.letter_at(network, run.split + int(run.placeholder))
+        letters = [j for j in range(nxt) if network[j] not in SEPARATORS]
+        spaced = bool(letters) and letters[-1] < nxt - 1
+        after = [k for k, (c, _) in starts.items() if k >= last and c >= nxt]
+        wide = [k for k in after if starts[k][1] >= WORD_START * height] if spaced else []
+        ahead = next((k for k, f in enumerate(median) if f >= nxt), len(median))
+        cut = (wide or after or [ahead])[0]
         last = max(last, cut)
         cuts.append(last)
     return cuts
@@ -218,7 +228,7 @@ def add_glyphs(
     phi = _remap(line.phi, the_plan)
     lengths = [len(p) for p in polylines]
     starts = np.cumsum([0, *lengths])
-    cuts = _cuts(the_plan, line, polylines)
+    cuts = _cuts(the_plan, line, polylines, hand.height)
     parts: list[tuple[np.ndarray, np.ndarray]] = []  # (points, phi) of each stroke, in order
     shift, done, right_edge = 0.0, 0, None
     for run, cut in zip(the_plan.runs, cuts):

@@ -29,7 +29,7 @@ SHAPES: dict[str, list[list[tuple[float, float]]]] = {
     "circumflex": [[(-0.25, 0.25), (0.0, 0.6), (0.25, 0.25)]],
     "caron": [[(-0.25, 0.6), (0.0, 0.25), (0.25, 0.6)]],
     "diaeresis": [[(-0.18, 0.42), (-0.16, 0.45)], [(0.18, 0.42), (0.2, 0.45)]],
-    "dot": [[(0.0, 0.42), (0.02, 0.45)]],
+    "dot": [[(-0.02, 0.42), (0.04, 0.5)]],
     "tilde": [[(-0.3, 0.35), (-0.15, 0.5), (0.0, 0.4), (0.15, 0.3), (0.3, 0.45)]],
     "macron": [[(-0.28, 0.4), (0.28, 0.42)]],
     "ring": [
@@ -187,7 +187,7 @@ def _letter_ink(
     for k, m in enumerate(median):
         if m >= 0:
             out.setdefault(int(m), []).append(np.arange(bounds[k], bounds[k + 1]))
-    for k, char in attention.word_starts(text, polylines, median).items():
+    for k, (char, _) in attention.word_starts(text, polylines, median).items():
         on = int(median[k])
         if on < char and (on < 0 or text[on] in attention.SEPARATORS):
             out.setdefault(char, []).append(np.arange(bounds[k], bounds[k + 1]))
@@ -195,17 +195,21 @@ def _letter_ink(
 
 
 def _own(spans: list[np.ndarray], letter: str, on: np.ndarray) -> np.ndarray:
-    """A letter's ink: its strokes, or where it has none (cursive) the points on it. A small
-    letter's longest stroke only (the others are a bar or a dot of a letter before, drawn
-    late), and of that the points on it, when enough (a bar may run on into the letter)."""
+    """A letter's ink: its strokes, or where it has none (cursive) the points on it.
+
+    A lowercase letter is one stroke: of its strokes, the one the window stayed on most (the
+    others are a bar or a dot of a letter before, drawn late, or the next letter begun
+    early); of a small letter's, the points on it, when enough (a bar may run on into it)."""
     if not spans:  # the longest run of them: the window passes over others in a blink
         runs = np.split(on, np.flatnonzero(np.diff(on) > 1) + 1)
         return max(runs, key=len) if len(on) else on
-    if not letter.islower() or letter in TALL:
+    if not letter.islower():
         return np.concatenate(spans)
-    longest = max(spans, key=len)
-    mine = np.intersect1d(longest, on)
-    return mine if len(mine) >= 3 else longest
+    best = max(spans, key=lambda span: len(np.intersect1d(span, on)))
+    if letter in TALL:
+        return best
+    mine = np.intersect1d(best, on)
+    return mine if len(mine) >= 3 else best
 
 
 def _body(ink: np.ndarray, letter: str, base_y: float, height: float) -> np.ndarray:
