@@ -48,7 +48,7 @@ def punctuation(text: str, i: float) -> bool:
 
 def dots(polylines: Sequence[np.ndarray]) -> set[int]:
     """The strokes that are dots or short marks above the letters (an i's dot): small, and
-    wholly above half the x-height."""
+    wholly above the x-height (a colon's upper dot is lower, and starts a sign)."""
     if not polylines:
         return set()
     slope, intercept = strokes.baseline(list(polylines))
@@ -59,7 +59,7 @@ def dots(polylines: Sequence[np.ndarray]) -> set[int]:
     for k, p in enumerate(polylines):
         small = max(np.ptp(p[:, 0]), np.ptp(p[:, 1])) < 0.4 * height
         low = float((p[:, 1] - (intercept + slope * p[:, 0])).max())  # y down: the lowest
-        if small and low < -0.5 * height:
+        if small and low < -0.9 * height:
             out.add(k)
     return out
 
