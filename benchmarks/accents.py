@@ -1,5 +1,6 @@
-"""The README's accented line: names of several languages written with the default
-settings, their accents drawn over the network's letters (docs/accents.png).
+"""The README's accented lines: names of several languages, ß, æ, œ and signs written with
+the default settings, accents and signs drawn by hand in the network's lines
+(docs/accents.png). ``%%`` is vpype's way of writing a percent sign.
 
     python benchmarks/accents.py [--out docs/accents.png] [--seed 2] [--wrap 16cm]
 """
@@ -14,7 +15,9 @@ from pathlib import Path
 
 TEXT = (
     "José Muñoz, Zoë Brontë, Łukasz Żółć, Françoise Lefèvre, Åsa Øberg, "
-    "Antonín Dvořák, María, Şimşek, Crăciun, Ödön Bűvös, Mañana in São Paulo."
+    "Antonín Dvořák, María, Şimşek, Crăciun, Ödön Bűvös, Mañana in São Paulo. "
+    "Grüße aus der Großstraße: eve.muller@example.com, € 25 or £4.50 (50%% off), "
+    "#42 & [draft], Æsop's cœur, 20 °C, § 14."
 )
 
 

@@ -18,15 +18,16 @@ from vpype_handwriting.glyph_shapes import SHAPES
 from vpype_handwriting.lines import SampledLine
 
 HEIGHT = 3.0
-PITCH = 6.0  # the synthetic hand's distance from one character to the next
+PITCH = 4.0  # the synthetic hand's distance from one character to the next (a loop is 3 wide)
 
 
-def written(network: str, lag: bool = False) -> SampledLine:
+def written(network: str, lag: bool = False, ahead: bool = False) -> SampledLine:
     """A line as the network would write ``network``: each character not a space one loop
     from the baseline (y = 0) to the x-height (y = -HEIGHT, y down), ``PITCH`` apart, with
     the window on it while it is drawn; with ``lag``, the window is still on the space
     before a word while the word's first letter is drawn, and on the letter before a comma
-    while the comma is (as it often is)."""
+    while the comma is (as it often is); with ``ahead``, the window is already on the space
+    after a word while its last letter is drawn (as it sometimes is)."""
     polylines, phi = [], []
     for k, ch in enumerate(network):
         if ch == " ":
@@ -36,6 +37,8 @@ def written(network: str, lag: bool = False) -> SampledLine:
         y = -HEIGHT / 2 - HEIGHT / 2 * np.cos(t)
         polylines.append(np.stack([x, y], 1))
         on = k - 1 if lag and k > 0 and (network[k - 1] == " " or not ch.isalnum()) else k
+        if ahead and k > 0 and network[k - 1] != " " and network[k + 1 : k + 2] == " ":
+            on = k + 1
         phi.append(np.tile(np.eye(len(network) + 1)[on], (12, 1)))
     if not polylines:
         return glyphs.empty_line(network)
@@ -43,9 +46,9 @@ def written(network: str, lag: bool = False) -> SampledLine:
     return SampledLine(network, offsets.astype(np.float32), np.vstack(phi).astype(np.float32))
 
 
-def draw(text: str, seed: int = 1, lag: bool = False) -> SampledLine:
+def draw(text: str, seed: int = 1, lag: bool = False, ahead: bool = False) -> SampledLine:
     plan = glyphs.plan(text)
-    line = glyphs.add_glyphs(written(plan.network, lag), plan, HEIGHT, seed)
+    line = glyphs.add_glyphs(written(plan.network, lag, ahead), plan, HEIGHT, seed)
     assert line.text == text
     assert line.phi.shape == (len(line.offsets), len(text) + 1)
     return line
@@ -83,8 +86,10 @@ def test_a_sign_is_drawn_in_its_place_between_its_neighbours(text: str, sign: in
         assert extent(line, right)[0] > x1
     order = [i for i, _ in ink_of(line)]  # written in its place in the pen order
     assert order == sorted(order)
-    # the window lagging behind the pen as a word begins changes nothing
+    # the window lagging behind the pen as a word begins, or running ahead onto the space
+    # after a word, changes nothing
     assert np.array_equal(draw(text, lag=True).offsets, line.offsets)
+    assert np.array_equal(draw(text, ahead=True).offsets, line.offsets)
 
 
 def test_a_sign_stands_on_the_baseline_at_the_hand_s_size() -> None:
@@ -104,7 +109,7 @@ def test_lone_signs_keep_a_word_gap_each_side() -> None:
         extent(line, {3})[0] - extent(line, {0, 1})[1],
         extent(line, {5, 6})[0] - extent(line, {3})[1],
     )
-    # the synthetic hand leaves PITCH - 3 between letters and PITCH + 3 over a space
+    # the synthetic hand leaves PITCH - 3 between letters and 2 PITCH - 3 over a space
     assert all(g > 0.5 * HEIGHT for g in gaps)
     assert gaps[0] == pytest.approx(gaps[1], rel=0.3)
 
@@ -193,3 +198,23 @@ def test_handwrite_writes_every_sign_without_a_warning(
         outs.append(out.read_text().replace(out.name, ""))
     assert not [r for r in caplog.records if "written as the model can" in r.getMessage()]
     assert outs[0] == outs[1]
+
+
+def test_a_colon_after_a_sign_stays_after_it() -> None:
+    """``Spaß:``: the colon's upper dot is drawn first, right of the a, at mid-height; it is
+    the colon's, not a letter's dot, so the ß goes before it."""
+    plan = glyphs.plan("ab\u00df:")
+    assert plan.network == "ab:"
+    zigzag = np.array([[0, 0], [0.5, -1], [1, 0], [1.5, -1], [2, 0], [2.5, -1], [3, 0]])
+    letters = [zigzag * [1, HEIGHT] + [PITCH * k, 0] for k in range(2)]  # tops: an x-height
+    colon = [np.array([[10.0, -0.6 * HEIGHT], [10.1, -0.65 * HEIGHT]]),
+             np.array([[10.0, -0.05 * HEIGHT], [10.1, -0.1 * HEIGHT]])]  # fmt: skip
+    polylines = [*letters, *colon]
+    assert strokes.x_height(polylines) == pytest.approx(HEIGHT)
+    on = [0] * 7 + [1] * 7 + [1] * 4  # the window still on the b as the colon is drawn
+    phi = np.eye(4)[on]
+    offsets = strokes.polylines_to_offsets(polylines).astype(np.float32)
+    drawn = glyphs.add_glyphs(SampledLine("ab:", offsets, phi), plan, HEIGHT, 1)
+    sign = extent(drawn, {2})
+    dots = [p for i, p in ink_of(drawn) if i != 2 and np.ptp(p[:, 0]) < 0.5]
+    assert len(dots) == 2 and all(p[:, 0].min() > sign[1] for p in dots)

@@ -139,3 +139,25 @@ def test_an_accent_takes_the_place_of_the_dot_of_an_i() -> None:
     drawn = np.cumsum(marked.offsets[:, :2], axis=0)
     assert not any(np.allclose(p, dot[0]) for p in drawn)  # the dot is gone
     assert len(drawn) > len(points) - 2  # and an accent drawn instead
+
+
+def test_a_stroke_through_l_crosses_the_l_not_the_next_letter_begun_early() -> None:
+    """The window is still on the l while the k's stem is drawn: the l's ink is the stroke
+    the window stayed on most, so the stroke of ł crosses the l."""
+    strokes, phi = [], []
+    for k, on in enumerate([[0] * 12, [0] * 7 + [1] * 5]):
+        y = np.linspace(0, -2 * HEIGHT, 6)
+        strokes.append(np.stack([np.full(12, 6.0 * k), np.concatenate([y, y[::-1]])], 1))
+        phi.append(np.eye(3)[on])
+    points = np.concatenate(strokes)
+    offsets = np.concatenate([points[:1], np.diff(points, axis=0)])
+    pen = np.zeros(len(points))
+    pen[[11, 23]] = 1.0
+    line = SampledLine(
+        "lk",
+        np.concatenate([offsets, pen[:, None]], 1).astype(np.float32),
+        np.concatenate(phi).astype(np.float32),
+    )
+    marked = add_marks(line, "\u0142k", ALPHABET, HEIGHT, 1)
+    mark = np.cumsum(marked.offsets[:, :2], axis=0)[len(points) :]
+    assert len(mark) and abs(mark[:, 0].mean() - 0.0) < 1.0  # over the l at x = 0
