@@ -177,3 +177,26 @@ def tiny_weights(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config = tiny_config()
     save_arrays(random_arrays(config), config, folder, {"epochs": 0, "val_nll_line": None})
     return folder
+
+
+def handwrite_twice(weights: Path, text: str, folder: Path, caplog) -> list[str]:
+    """``text`` written twice by ``handwrite`` with one seed (SVG text, file name aside),
+    checking that neither run said it changed a character."""
+    import logging
+
+    from click.testing import CliRunner
+    from vpype_cli.cli import cli as vpype
+
+    outs = []
+    for k in range(2):
+        out = folder / f"{k}.svg"
+        with caplog.at_level(logging.WARNING):
+            result = CliRunner().invoke(
+                vpype,
+                ["handwrite", "--weights", str(weights), "--style", "none", "--seed", "4",
+                 text, "write", "--dont-set-date", str(out)],
+            )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        outs.append(out.read_text().replace(out.name, ""))
+    assert not [r for r in caplog.records if "written as the model can" in r.getMessage()]
+    return outs

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from vpype_cli.cli import cli as vpype
 
 from vpype_handwriting import alphabet as alpha
 from vpype_handwriting import glyphs, strokes
 from vpype_handwriting.glyph_shapes import SHAPES
 from vpype_handwriting.lines import SampledLine
+
+from .conftest import handwrite_twice
 
 HEIGHT = 3.0
 PITCH = 4.0  # the synthetic hand's distance from one character to the next (a loop is 3 wide)
@@ -185,18 +184,7 @@ def test_handwrite_writes_every_sign_without_a_warning(
             "~5 first_name a | b 20 \u00b0C \u00a7 14 [draft] 2 * 3 \u00d7 \u1e9e",
         ]
     )
-    outs = []
-    for k in range(2):
-        out = tmp_path / f"{k}.svg"
-        with caplog.at_level(logging.WARNING):
-            result = CliRunner().invoke(
-                vpype,
-                ["handwrite", "--weights", str(tiny_weights), "--style", "none", "--seed",
-                 "4", text, "write", "--dont-set-date", str(out)],
-            )  # fmt: skip
-        assert result.exit_code == 0, result.output
-        outs.append(out.read_text().replace(out.name, ""))
-    assert not [r for r in caplog.records if "written as the model can" in r.getMessage()]
+    outs = handwrite_twice(tiny_weights, text, tmp_path, caplog)
     assert outs[0] == outs[1]
 
 

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 import unicodedata
 from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
-from vpype_cli.cli import cli as vpype
 
 from vpype_handwriting import alphabet as alpha
 from vpype_handwriting.lines import SampledLine
 from vpype_handwriting.marks import SHAPES, add_marks
 
-from .conftest import ALPHABET
+from .conftest import ALPHABET, handwrite_twice
 
 HEIGHT = 3.0
 #: The accented letters of French, German, Spanish, Portuguese, Italian, Dutch, the Nordic
@@ -112,18 +109,7 @@ def test_handwrite_writes_accented_names_without_a_warning(
     text = (
         "Jos\u00e9 Mu\u00f1oz, \u0141ukasz \u017b\u00f3\u0142\u0107, Fran\u00e7oise, \u00c5sa"
     )
-    outs = []
-    for k in range(2):
-        out = tmp_path / f"{k}.svg"
-        with caplog.at_level(logging.WARNING):
-            result = CliRunner().invoke(
-                vpype,
-                ["handwrite", "--weights", str(tiny_weights), "--style", "none", "--seed",
-                 "4", text, "write", "--dont-set-date", str(out)],
-            )  # fmt: skip
-        assert result.exit_code == 0, result.output
-        outs.append(out.read_text().replace(out.name, ""))
-    assert not [r for r in caplog.records if "written as the model can" in r.getMessage()]
+    outs = handwrite_twice(tiny_weights, text, tmp_path, caplog)
     assert outs[0] == outs[1]
 
 
