@@ -237,7 +237,7 @@ def add_glyphs(
             right_edge = max(float(parts[-1][0][:, 0].max()), right_edge or -np.inf)
         done = cut
         rest = polylines[cut:]
-        gap = _word_gap(the_plan, run, polylines[:cut], rest, hand.height)
+        gap = _word_gap(run, polylines[:cut], rest, hand.height)
         left_room = LETTER_GAP * hand.height if run.joined_left else gap
         right_room = LETTER_GAP * hand.height if run.joined_right else gap
         nxt = min((float(p[:, 0].min()) for p in rest), default=None)
@@ -262,7 +262,7 @@ def add_glyphs(
 
 
 def _word_gap(
-    the_plan: Plan, run: Run, before: list[np.ndarray], after: list[np.ndarray], height: float
+    run: Run, before: list[np.ndarray], after: list[np.ndarray], height: float
 ) -> float:
     """The gap the network left between the words either side of a lone sign, or
     :data:`WORD_GAP` where it left none to measure."""
