@@ -135,23 +135,42 @@ def add_marks(
             dot = _dot(points, ends, ink, base_y, height)
             dropped.update(dot)
             ink = points[[k for k in own if k not in dot]] if len(own) > len(dot) else ink
-        rng = _rng(seed, text, i)
-        word_end = text.find(" ", i)
-        last = np.flatnonzero(focus < (len(text) if word_end < 0 else word_end))
-        after = int(last.max()) if len(last) else len(points) - 1
-        stop = np.flatnonzero(ends[after:])
-        at = after + int(stop[0]) if len(stop) else len(points) - 1
-        for name in names:
-            letter = line.text[i]
-            small = letter.islower() and letter not in TALL
-            anchor = _anchor(_body(ink, letter, base_y, height), name, base_y, height, small)
-            drawn = _mark_points(name, anchor, height, rng)
-            if name not in THROUGH:
-                others = np.delete(points, own, axis=0)
-                drawn = _clear(drawn, others, height, -1.0 if name in BELOW else 1.0)
-            for stroke in drawn:
-                inserts.setdefault(at, []).append((i, stroke))
+        others = np.delete(points, own, axis=0)
+        drawn = _draw(names, line.text[i], ink, others, base_y, height, _rng(seed, text, i))
+        at = _after_word(text, i, focus, ends)
+        inserts.setdefault(at, []).extend((i, stroke) for stroke in drawn)
     return _insert(line, text, points, inserts, dropped)
+
+
+def _after_word(text: str, i: int, focus: np.ndarray, ends: np.ndarray) -> int:
+    """The point after which the marks of letter ``i`` are written: the end of the stroke
+    that ends its word, as writers add accents."""
+    word_end = text.find(" ", i)
+    last = np.flatnonzero(focus < (len(text) if word_end < 0 else word_end))
+    after = int(last.max()) if len(last) else len(ends) - 1
+    stop = np.flatnonzero(ends[after:])
+    return after + int(stop[0]) if len(stop) else len(ends) - 1
+
+
+def _draw(
+    names: tuple[str, ...],
+    letter: str,
+    ink: np.ndarray,
+    others: np.ndarray,
+    base_y: float,
+    height: float,
+    rng: np.random.Generator,
+) -> list[np.ndarray]:
+    """The strokes of a letter's marks over its ``ink``, clear of the ``others``' ink."""
+    small = letter.islower() and letter not in TALL
+    out = []
+    for name in names:
+        anchor = _anchor(_body(ink, letter, base_y, height), name, base_y, height, small)
+        drawn = _mark_points(name, anchor, height, rng)
+        if name not in THROUGH:
+            drawn = _clear(drawn, others, height, -1.0 if name in BELOW else 1.0)
+        out += drawn
+    return out
 
 
 #: The least room between a mark and the ink of other letters, in x-heights.
