@@ -38,9 +38,10 @@ SHAPES: dict[str, list[list[tuple[float, float]]]] = {
     ],
     "breve": [[(-0.22, 0.55), (-0.15, 0.35), (0.0, 0.28), (0.15, 0.35), (0.22, 0.55)]],
     "double_acute": [[(-0.28, 0.28), (-0.02, 0.76)], [(0.1, 0.28), (0.36, 0.76)]],
-    "cedilla": [[(0.0, 0.0), (0.02, -0.18), (0.18, -0.28), (0.12, -0.45), (-0.12, -0.5)]],
+    "cedilla": [[(0.0, 0.0), (0.0, -0.16), (0.17, -0.24), (0.2, -0.38), (0.06, -0.48),
+                 (-0.14, -0.44)]],  # a hook that hangs from the letter
     "ogonek": [[(0.0, 0.0), (-0.15, -0.22), (-0.05, -0.45), (0.15, -0.48)]],
-    "comma_below": [[(0.03, -0.2), (0.02, -0.32), (-0.08, -0.48)]],
+    "comma_below": [[(0.03, -0.26), (0.04, -0.34), (-0.03, -0.5), (-0.1, -0.58)]],  # apart
     "slash": [[(-0.45, -0.55), (0.45, 0.55)]],
     "stroke": [[(-0.3, -0.22), (0.3, 0.24)]],  # across the slant, steeper than a t's bar
     "bar": [[(-0.25, 0.0), (0.35, 0.0)]],
@@ -69,10 +70,11 @@ def _anchor(
     upper = points[points[:, 1] <= top + 0.35 * max(base_y - top, 0.0)]
     left, right = np.percentile(points[:, 0], [10, 90]) if small else (0.0, 0.0)
     cx = float(left + right) / 2 if small else float(upper[:, 0].mean())
-    if mark in BELOW:
+    if mark in BELOW:  # under the letter's lowest ink there (a T's stem may end below)
         far = float(right) if small else float(points[:, 0].max())
         x = far - 0.2 * height if mark == "ogonek" else cx
-        return x, base_y
+        near = points[np.abs(points[:, 0] - x) < 0.3 * height, 1]
+        return x, max(base_y, float(near.max())) if len(near) else base_y
     if mark == "bar":  # across a d's ascender, a third of the way down from its top
         return cx, top + 0.35 * (base_y - top)
     if mark in THROUGH:
