@@ -51,12 +51,9 @@ def group(ch: str) -> str:
 def load_writer(weights: Path | None):
     """The writer as ``handwrite`` makes it: default bias, style and checker, on the CPU."""
     from vpype_handwriting import defaults
-    from vpype_handwriting.styles import load_style
     from vpype_handwriting.writer import Handwriter
 
-    writer = Handwriter.load(weights, device="cpu")
-    writer.sample.prime = load_style(defaults.STYLE, writer.alphabet)
-    return writer
+    return Handwriter.load(weights, device="cpu", style=defaults.STYLE)
 
 
 def writable_lines(writer, lines: list[str]) -> list[tuple[int, str]]:

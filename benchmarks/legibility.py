@@ -33,6 +33,7 @@ def write_and_read(args: argparse.Namespace, sentences: list[str], seed: int) ->
     """Write the sentences with one seed, save SVG/PNG/expected text, let the reader read."""
     import vpype as vp
 
+    from vpype_handwriting import defaults
     from vpype_handwriting.layout import LayoutOptions
     from vpype_handwriting.render import render_png
     from vpype_handwriting.sampling import SampleOptions
@@ -42,12 +43,10 @@ def write_and_read(args: argparse.Namespace, sentences: list[str], seed: int) ->
     if args.bias is not None:
         sample.bias = args.bias
     start = time.perf_counter()
-    writer = Handwriter.load(args.weights, "cpu", check=args.check, sample=sample)
-    from vpype_handwriting import defaults
-    from vpype_handwriting.styles import load_style
-
     args.style = args.style or defaults.STYLE
-    writer.sample.prime = load_style(args.style, writer.alphabet)
+    writer = Handwriter.load(
+        args.weights, "cpu", check=args.check, style=args.style, sample=sample
+    )
     layout = LayoutOptions(size=2.5 * 96 / 25.4, line_spacing=args.line_spacing)
     sampled: dict[str, object] = {}  # each text's sampled line, for the per-line table
     sample_texts = writer.sample_texts

@@ -74,11 +74,11 @@ def in_process(weights: Path | None, check: bool) -> dict[str, float]:
     from vpype_handwriting import defaults
     from vpype_handwriting.layout import LayoutOptions
     from vpype_handwriting.sampling import SampleOptions
-    from vpype_handwriting.styles import load_style
     from vpype_handwriting.writer import Handwriter
 
-    writer = Handwriter.load(weights, "cpu", check=check, sample=SampleOptions(seed=1))
-    writer.sample.prime = load_style(defaults.STYLE, writer.alphabet)  # as the command does
+    writer = Handwriter.load(  # the style as the command takes it
+        weights, "cpu", check=check, style=defaults.STYLE, sample=SampleOptions(seed=1)
+    )
     t1 = time.perf_counter()
     sampling = 0.0
     inner = writer.sample_texts

@@ -13,7 +13,6 @@ line right by the room it takes. The sign is written in its place in the pen ord
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -23,13 +22,13 @@ from .alphabet import DRAWN
 from .attention import SEPARATORS
 from .glyph_shapes import SHAPES, Glyph
 from .lines import SampledLine
+from .marks import POINTS_PER_X_HEIGHT
+from .seeds import derived_rng
 
 #: Room between a sign and a letter of its own word, and between signs, in x-heights.
 LETTER_GAP = 0.3
 #: A word's gap where the line has none to measure (a sign at the line's start or end).
 WORD_GAP = 1.1
-#: Points a stroke gets per x-height of length (the training ink has about 3).
-POINTS_PER_X_HEIGHT = 4.0
 #: The least gap before a word's first stroke, in x-heights (letters stand closer).
 WORD_START = 0.5
 #: Lowercase letters a line needs before its own x-height sizes its signs.
@@ -113,11 +112,6 @@ def plan(text: str) -> Plan:
             index.append(i)
         i += 1
     return Plan(text, "".join(network), tuple(runs), (*index, len(text)))
-
-
-def _rng(seed: int | None, text: str, index: int) -> np.random.Generator:
-    digest = hashlib.blake2b(f"{seed}\0{text}\0{index}\0glyph".encode(), digest_size=8)
-    return np.random.default_rng(int.from_bytes(digest.digest(), "big"))
 
 
 def _spline(pts: np.ndarray, per_segment: int = 8) -> np.ndarray:
@@ -204,8 +198,8 @@ def _cuts(
     cuts, last = [], 0
     for run in the_plan.runs:
         nxt = attention.letter_at(network, run.split + int(run.placeholder))
-        letters = [j for j in range(nxt) if network[j] not in SEPARATORS]
-        spaced = bool(letters) and letters[-1] < nxt - 1
+        before = network[:nxt]  # spaced: a word's gap between a letter and the text
+        spaced = before[-1:] in SEPARATORS and any(c not in SEPARATORS for c in before)
         after = [k for k, (c, _) in starts.items() if k >= last and c >= nxt]
         wide = [k for k in after if starts[k][1] >= WORD_START * height] if spaced else []
         ahead = next((k for k, f in enumerate(median) if f >= nxt), len(median))
@@ -246,7 +240,7 @@ def add_glyphs(
         else:
             x = 0.0 if nxt is None else nxt + shift
         for i in range(run.start, run.stop):
-            rng = _rng(seed, the_plan.text, i)
+            rng = derived_rng(seed, the_plan.text, i, "glyph")
             drawn, width = _draw(SHAPES[the_plan.text[i]], x, hand, rng)
             for stroke in drawn:
                 one = np.zeros((len(stroke), len(the_plan.text) + 1), dtype=line.phi.dtype)

@@ -13,7 +13,6 @@ a letter whose first file exists is complete.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import logging
@@ -29,6 +28,7 @@ from .files import FileError, read_text
 from .layout import WrittenLine
 from .letter_files import OutPattern, OutputError, clashes, existing_pages, page_path
 from .limits import MAX_ROWS, MAX_TABLE_BYTES
+from .seeds import derived_seed
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +126,7 @@ def fill(template: str, values: dict[str, str]) -> str:
 def letter_seed(seed: int, text: str, name: str) -> int:
     """A letter's own seed: from the run's and the letter (its text and file name), not
     from where the row stands in the run."""
-    digest = hashlib.blake2b(f"{seed}\0{name}\0{text}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") >> 1
+    return derived_seed(seed, name, text) >> 1
 
 
 def plan(

@@ -11,7 +11,6 @@ after its word, where writers add them.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import replace
 
 import numpy as np
@@ -19,6 +18,7 @@ import numpy as np
 from . import attention, strokes
 from .alphabet import split_marks
 from .lines import SampledLine
+from .seeds import derived_rng
 
 #: Each mark as strokes in x-heights, x right and y up from its anchor: the top centre of
 #: the letter's body (or of its ink, for a tall letter), the baseline below the letter for
@@ -53,11 +53,6 @@ THROUGH = frozenset({"slash", "stroke", "bar"})
 #: Points a mark's stroke gets per x-height of length (the training ink's pen rate is
 #: about 3 points an x-height).
 POINTS_PER_X_HEIGHT = 4.0
-
-
-def _rng(seed: int | None, text: str, index: int) -> np.random.Generator:
-    digest = hashlib.blake2b(f"{seed}\0{text}\0{index}".encode(), digest_size=8).digest()
-    return np.random.default_rng(int.from_bytes(digest, "big"))
 
 
 def _anchor(
@@ -138,7 +133,9 @@ def add_marks(
             dropped.update(dot)
             ink = points[[k for k in own if k not in dot]] if len(own) > len(dot) else ink
         others = np.delete(points, own, axis=0)
-        drawn = _draw(names, line.text[i], ink, others, base_y, height, _rng(seed, text, i))
+        drawn = _draw(
+            names, line.text[i], ink, others, base_y, height, derived_rng(seed, text, i)
+        )
         at = _after_word(text, i, focus, ends)
         inserts.setdefault(at, []).extend((i, stroke) for stroke in drawn)
     return _insert(line, text, points, inserts, dropped)
@@ -164,7 +161,7 @@ def _draw(
     rng: np.random.Generator,
 ) -> list[np.ndarray]:
     """The strokes of a letter's marks over its ``ink``, clear of the ``others``' ink."""
-    small = letter.islower() and letter not in TALL
+    small = _small(letter)
     out = []
     for name in names:
         anchor = _anchor(_body(ink, letter, base_y, height), name, base_y, height, small)
@@ -215,6 +212,11 @@ def _letter_ink(
     return out
 
 
+def _small(letter: str) -> bool:
+    """A lowercase letter that keeps to the x-height."""
+    return letter.islower() and letter not in TALL
+
+
 def _own(spans: list[np.ndarray], letter: str, on: np.ndarray) -> np.ndarray:
     """A letter's ink: its strokes, or where it has none (cursive) the points on it.
 
@@ -236,7 +238,7 @@ def _own(spans: list[np.ndarray], letter: str, on: np.ndarray) -> np.ndarray:
 def _body(ink: np.ndarray, letter: str, base_y: float, height: float) -> np.ndarray:
     """A small letter's ink without what rises above its body (the window takes in part of a
     tall neighbour, or an i's dot), so that its accent is centred over the letter."""
-    if not letter.islower() or letter in TALL:
+    if not _small(letter):
         return ink
     low = ink[ink[:, 1] >= base_y - 1.4 * height]
     return low if len(low) else ink

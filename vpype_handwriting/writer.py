@@ -18,6 +18,7 @@ from .lines import Calibration, SampledLine
 from .marks import add_marks
 from .numpy_net import NumpyNet
 from .sampling import SampleOptions, sample_lines
+from .styles import load_style
 from .weights import WeightsError, default_weights, load_weights
 
 if TYPE_CHECKING:
@@ -96,15 +97,23 @@ class Handwriter:
         weights: Path | str | None = None,
         device: str = "auto",
         check: bool = True,
+        style: str | None = None,
         **kwargs: Any,
     ) -> Handwriter:
         """The model in ``weights`` (default: shipped) on ``device``; with ``check``, the
         legibility checker beside the weights, if they have one, sends back the lines it
-        cannot read as their text."""
+        cannot read as their text; ``style`` (a name as ``--style`` takes it) primes it.
+
+        Raises:
+            WeightsError: the weights cannot be loaded.
+            StyleError: the style cannot be loaded.
+        """
         name = None if weights is None else str(weights)
         writer = cls(cached_model(name, resolve_device(device)), **kwargs)
         if check:
             writer.sample.checker = cached_checker(name)
+        if style is not None:
+            writer.sample.prime = load_style(style, writer.alphabet)
         return writer
 
     @property

@@ -219,30 +219,27 @@ def _writer(
     import numpy as np
 
     from ..sampling import SampleOptions
+    from ..styles import StyleError
     from ..weights import WeightsError
     from ..writer import Handwriter
 
     if seed is None:  # vpype's global -s/--seed seeds numpy's global RNG
         seed = int(np.random.randint(2**31))
     try:
-        writer = Handwriter.load(
+        return Handwriter.load(
             weights,
             device,
             check=check,
+            style=style,
             unknown=unknown,
             sample=SampleOptions(bias=bias, seed=seed),
         )
     except WeightsError as exc:
         raise click.BadParameter(str(exc), param_hint="--weights") from None
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--device") from None
-    from ..styles import StyleError, load_style
-
-    try:
-        writer.sample.prime = load_style(style, writer.alphabet)
     except StyleError as exc:
         raise click.BadParameter(str(exc), param_hint="--style") from None
-    return writer
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--device") from None
 
 
 def _to_collection(

@@ -39,10 +39,9 @@ def inspect(
 
     try:
         check_output(out, (".png",))  # before sampling: the folder, matplotlib
-        writer = Handwriter.load(weights, "cpu", sample=SampleOptions(bias=bias, seed=seed))
-        from ..styles import load_style
-
-        writer.sample.prime = load_style(style, writer.alphabet)
+        writer = Handwriter.load(
+            weights, "cpu", style=style, sample=SampleOptions(bias=bias, seed=seed)
+        )
         (line,) = writer.sample_texts([writer.prepare_text(text)])
         assert isinstance(writer.model, NumpyNet)  # loaded for the CPU above
         render_inspection(line, replay(writer.model, line, writer.sample.prime), out)

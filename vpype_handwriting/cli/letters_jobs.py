@@ -68,14 +68,16 @@ class Outcome:
 def load_writer(kw: dict[str, Any]):
     """The model, sampling options and style of the run."""
     from ..sampling import SampleOptions
-    from ..styles import load_style
     from ..writer import Handwriter
 
     writer = Handwriter.load(
-        kw["weights"], kw["device"], check=kw["check"], sample=SampleOptions(bias=kw["bias"])
+        kw["weights"],
+        kw["device"],
+        check=kw["check"],
+        style=kw["style"],
+        sample=SampleOptions(bias=kw["bias"]),
     )
     writer.sample.progress = False  # the run's bar counts letters
-    writer.sample.prime = load_style(kw["style"], writer.alphabet)
     return writer
 
 

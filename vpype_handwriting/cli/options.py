@@ -27,41 +27,34 @@ def option_name(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _choice(choices: list[str], vpype: bool) -> click.ParamType:
-    if vpype:
-        from vpype_cli import ChoiceType
+def _kind(vpype: bool, name: str, plain: click.ParamType | type, *args: Any, **kw: Any) -> Any:
+    """vpype_cli's type ``name`` (made with ``args``, ``kw``) inside vpype, ``plain`` out."""
+    if not vpype:
+        return plain
+    import vpype_cli  # only inside vpype, which has imported it already
 
-        return ChoiceType(choices)
-    return click.Choice(choices)
+    return getattr(vpype_cli, name)(*args, **kw)
+
+
+def _choice(choices: list[str], vpype: bool) -> click.ParamType:
+    return _kind(vpype, "ChoiceType", click.Choice(choices), choices)
 
 
 def weights_option(vpype: bool = False) -> Decorator:
     """``--weights``: a str with vpype's type, a :class:`~pathlib.Path` with click's."""
-    if vpype:
-        from vpype_cli import PathType
-
-        kind: click.ParamType = PathType(exists=True)
-    else:
-        kind = click.Path(exists=True, path_type=Path)
     return click.option(
         "--weights",
-        type=kind,
+        type=_kind(vpype, "PathType", click.Path(exists=True, path_type=Path), exists=True),
         default=None,
         help="Model folder or .safetensors file (default: the shipped weights).",
     )
 
 
 def bias_option(vpype: bool = False) -> Decorator:
-    if vpype:
-        from vpype_cli import FloatType
-
-        kind: click.ParamType | type = FloatType()
-    else:
-        kind = float
     return click.option(
         "-b",
         "--bias",
-        type=kind,
+        type=_kind(vpype, "FloatType", float),
         default=defaults.BIAS,
         help="Neatness from 0 to 10: 0 writes raw samples, higher is tidier "
         f"(default: {defaults.BIAS}).",
@@ -69,15 +62,9 @@ def bias_option(vpype: bool = False) -> Decorator:
 
 
 def style_option(vpype: bool = False) -> Decorator:
-    if vpype:
-        from vpype_cli import TextType
-
-        kind: click.ParamType | type = TextType()
-    else:
-        kind = str
     return click.option(
         "--style",
-        type=kind,
+        type=_kind(vpype, "TextType", str),
         default=defaults.STYLE,
         help="Writer to imitate: a built-in number, a name added with "
         "'vpype-handwriting styles add', or 'none' for a hand of its own on each line "
