@@ -282,9 +282,7 @@ def _join(
     """A sampled line of these strokes, in this order, the pen lifted after each."""
     if not parts:
         return replace(line, text=text, phi=np.zeros((0, len(text) + 1), line.phi.dtype))
-    points = np.vstack([p for p, _ in parts])
-    lift = np.concatenate([np.eye(1, len(p), len(p) - 1)[0] for p, _ in parts])
-    offsets = np.column_stack([np.vstack([points[:1], np.diff(points, axis=0)]), lift])
+    offsets = strokes.polylines_to_offsets([p for p, _ in parts])
     return replace(
         line,
         text=text,
