@@ -6,7 +6,7 @@ benchmarks named (all by default) with the arguments below, then writes the tabl
 
     python benchmarks/results.py                       # the table from the saved figures
     python benchmarks/results.py --run speed letters   # run these again first
-    python benchmarks/results.py --run legibility --reader PATH/TO/reader.py
+    python benchmarks/results.py --run legibility marks-reader --reader PATH/TO/reader.py
 
 Run it on an otherwise idle machine: the speed figures are wall-clock seconds.
 """
@@ -25,6 +25,7 @@ FOLDER = ROOT / "docs" / "results"
 RUNS = {
     "legibility": ["benchmarks/legibility.py", "--seeds", "1,2,3"],
     "legibility-no-check": ["benchmarks/legibility.py", "--seeds", "1,2,3", "--no-check"],
+    "marks-reader": ["benchmarks/marks_reader.py", "--seeds", "9,10"],
     "speed": ["benchmarks/sample_speed.py", "--repeats", "5"],
     "speed-no-check": ["benchmarks/sample_speed.py", "--repeats", "5", "--no-check"],
     "letters": ["benchmarks/letters_speed.py", "--count", "10"],
@@ -32,6 +33,7 @@ RUNS = {
     "letters-jobs2": ["benchmarks/letters_speed.py", "--count", "10", "--jobs", "2"],
     "training": ["benchmarks/train_throughput.py", "--repeats", "3"],
 }
+READS = {"legibility", "legibility-no-check", "marks-reader"}  # need the recognizer
 HEADER = """# Results
 
 Every figure here comes from a script in `benchmarks/`, saved by its `--json` option into
@@ -47,10 +49,12 @@ wall-clock on an otherwise idle machine, so compare rows of the same CPU only.
 def run(names: list[str], reader: Path | None) -> None:
     for name in names:
         args = [sys.executable, *RUNS[name], "--json", str(FOLDER / f"{name}.json")]
-        if name.startswith("legibility"):
+        if name in READS:
             if reader is None:
-                raise SystemExit("legibility needs --reader PATH (the recognizer's reader.py)")
-            args += ["--reader", str(reader), "--out", tempfile.mkdtemp(prefix="legibility-")]
+                raise SystemExit(f"{name} needs --reader PATH (the recognizer's reader.py)")
+            args += ["--reader", str(reader)]
+        if name.startswith("legibility"):
+            args += ["--out", tempfile.mkdtemp(prefix="legibility-")]
         print("+", " ".join(args[1:]), flush=True)
         subprocess.run(args, check=True, cwd=ROOT)
 
