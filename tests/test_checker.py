@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vpype_handwriting import checker as ck
 
@@ -155,3 +157,52 @@ def test_a_zero_read_as_an_o_is_not_a_misread_letter() -> None:
     )
     assert fold("oO0", "oO1") == "oo0"  # no zero in the alphabet: the o stands for the group
     assert plain == pytest.approx(np.log(2), abs=1e-6) and folded == pytest.approx(0, abs=1e-6)
+
+
+def _one_line_ctc(log_probs: np.ndarray, labels: np.ndarray) -> float:
+    """The CTC forward algorithm for one line, written out plainly (the reference)."""
+    ext = np.zeros(2 * len(labels) + 1, dtype=np.int64)
+    ext[1::2] = labels
+    alpha = np.full(len(ext), -np.inf)
+    alpha[0] = log_probs[0, 0]
+    if len(ext) > 1:
+        alpha[1] = log_probs[0, ext[1]]
+    for t in range(1, len(log_probs)):
+        new = np.full(len(ext), -np.inf)
+        for s in range(len(ext)):
+            ways = [alpha[s]] + ([alpha[s - 1]] if s else [])
+            if s >= 2 and ext[s] != 0 and ext[s] != ext[s - 2]:
+                ways.append(alpha[s - 2])
+            new[s] = np.logaddexp.reduce(ways) + log_probs[t, ext[s]]
+        alpha = new
+    return float(-np.logaddexp.reduce(alpha[-2:] if len(ext) > 1 else alpha[-1:]))
+
+
+@st.composite
+def _lines(draw):
+    """A batch of (log-probabilities, labels): lines of different lengths, some labels
+    repeated, some lines without labels."""
+    out = []
+    for _ in range(draw(st.integers(1, 4))):
+        frames = draw(st.integers(1, 12))
+        labels = draw(st.lists(st.integers(1, 4), max_size=max(0, (frames - 1) // 2)))
+        seed = draw(st.integers(0, 2**16))
+        logits = np.random.default_rng(seed).normal(size=(frames, 5)).astype(np.float32)
+        log_probs = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+        out.append((log_probs, np.array(labels, dtype=np.int64)))
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(_lines())
+def test_a_batch_of_lines_scores_and_aligns_each_as_it_would_alone(lines) -> None:
+    log_probs, labels = [lp for lp, _ in lines], [lab for _, lab in lines]
+    nll = ck.ctc_nll_batch(log_probs, labels)
+    paths = ck.align_batch(log_probs, labels)
+    for k, (lp, lab) in enumerate(lines):
+        assert nll[k] == pytest.approx(_one_line_ctc(lp, lab), rel=1e-5, abs=1e-5)
+        assert len(paths[k]) == len(lp)
+        emitted = paths[k][paths[k] >= 0]  # the path emits every label, in order
+        assert list(np.unique(emitted)) == list(range(len(lab)))
+        assert np.all(np.diff(emitted) >= 0)
+        np.testing.assert_array_equal(paths[k], ck.align_batch([lp], [lab])[0])

@@ -89,32 +89,35 @@ def _fold(w_ih: np.ndarray, w_hh: np.ndarray, bias: np.ndarray) -> tuple[np.ndar
     return w_ih.T * scale, np.ascontiguousarray(w_hh.T * scale), bias * scale
 
 
-def _direction(gates_in: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
-    """One LSTM direction over (T, B, 4H) input gate terms, left to right → (T, B, H)."""
-    steps, batch, hidden = gates_in.shape[0], gates_in.shape[1], w_hh.shape[0]
-    h, c = np.zeros((batch, hidden), F32), np.zeros((batch, hidden), F32)
-    out = np.empty((steps, batch, hidden), F32)
+def _directions(gates_in: np.ndarray, w_hh: np.ndarray) -> np.ndarray:
+    """LSTM directions over (D, T, B, 4H) input gate terms, each left to right with its
+    (D, H, 4H) recurrent weights, all in one loop → (D, T, B, H)."""
+    steps, hidden = gates_in.shape[1], w_hh.shape[1]
+    h = np.zeros((gates_in.shape[0], gates_in.shape[2], hidden), F32)
+    c = np.zeros_like(h)
+    out = np.empty((*gates_in.shape[:3], hidden), F32)
     for t in range(steps):
-        g = np.tanh(gates_in[t] + h @ w_hh)
-        c = (0.5 + 0.5 * g[:, hidden : 2 * hidden]) * c + (0.5 + 0.5 * g[:, :hidden]) * g[
-            :, 2 * hidden : 3 * hidden
-        ]
-        h = out[t] = (0.5 + 0.5 * g[:, 3 * hidden :]) * np.tanh(c)
+        g = np.tanh(gates_in[:, t] + h @ w_hh)
+        sig = 0.5 + 0.5 * g
+        c = (
+            sig[..., hidden : 2 * hidden] * c
+            + sig[..., :hidden] * g[..., 2 * hidden : 3 * hidden]
+        )
+        h = out[:, t] = sig[..., 3 * hidden :] * np.tanh(c)
     return out
 
 
 def _bilstm(
     x: np.ndarray, flip: np.ndarray, layer: list[tuple[np.ndarray, ...]]
-) -> np.ndarray:  # noqa: E501
+) -> np.ndarray:
     """One bidirectional layer over a padded batch (B, T, In) → (B, T, 2H); the backward
     direction reads each line reversed within its own length (``flip``), so padding never
     reaches a line's steps."""
     (wi_f, wh_f, b_f), (wi_b, wh_b, b_b) = layer
     rows = np.arange(len(x))[:, None]
-    ahead = _direction(np.ascontiguousarray((x @ wi_f + b_f).transpose(1, 0, 2)), wh_f)
-    rev = np.ascontiguousarray((x[rows, flip] @ wi_b + b_b).transpose(1, 0, 2))
-    back = _direction(rev, wh_b).transpose(1, 0, 2)[rows, flip]
-    return np.concatenate([ahead.transpose(1, 0, 2), back], 2)
+    gates = np.stack([x @ wi_f + b_f, x[rows, flip] @ wi_b + b_b]).transpose(0, 2, 1, 3)
+    ahead, back = _directions(np.ascontiguousarray(gates), np.stack([wh_f, wh_b]))
+    return np.concatenate([ahead.transpose(1, 0, 2), back.transpose(1, 0, 2)[rows, flip]], 2)
 
 
 def _logsumexp(a: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -124,73 +127,104 @@ def _logsumexp(a: np.ndarray, axis: int = -1) -> np.ndarray:
         return np.squeeze(top, axis) + np.log(np.sum(np.exp(a - top), axis=axis))
 
 
-def ctc_nll(log_probs: np.ndarray, labels: np.ndarray) -> float:
-    """−log p(labels | frames) under CTC (blank 0) for (T, C) log-probabilities: the
-    forward algorithm over the labels with blanks between (Graves et al. 2006, eq. 5-8)."""
-    ext = np.zeros(2 * len(labels) + 1, dtype=np.int64)
-    ext[1::2] = labels
-    n = len(ext)
+def _lattice(
+    log_probs: list[np.ndarray], labels: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The CTC lattices of a batch of lines, padded: each state's log-probability on each
+    frame (B, T, S), whether a state may skip the blank before it (B, S), each line's frames
+    and states. The states of a line are its labels with blanks between and around."""
+    frames = np.array([len(lp) for lp in log_probs])
+    states = np.array([2 * len(lab) + 1 for lab in labels])
+    ext = np.zeros((len(labels), int(states.max())), dtype=np.int64)
+    for b, lab in enumerate(labels):
+        ext[b, 1 : states[b] : 2] = lab
+    padded = np.zeros((len(log_probs), int(frames.max()), log_probs[0].shape[1]), F32)
+    for b, lp in enumerate(log_probs):
+        padded[b, : len(lp)] = lp
+    emit = np.take_along_axis(padded, ext[:, None, :], axis=2)
     # a label may skip the blank before it unless it repeats the label two back
-    skip = np.zeros(n, dtype=bool)
-    skip[2:] = (ext[2:] != 0) & (ext[2:] != ext[:-2])
-    alpha = np.full(n, -np.inf)
-    alpha[0] = log_probs[0, 0]
-    if n > 1:
-        alpha[1] = log_probs[0, ext[1]]
-    emit = log_probs[:, ext]
-    prev1, prev2 = np.full(n, -np.inf), np.full(n, -np.inf)
-    for t in range(1, len(log_probs)):
-        prev1[1:] = alpha[:-1]
-        prev2[2:] = np.where(skip[2:], alpha[:-2], -np.inf)
+    skip = np.zeros(ext.shape, dtype=bool)
+    skip[:, 2:] = (ext[:, 2:] != 0) & (ext[:, 2:] != ext[:, :-2])
+    return emit, skip, frames, states
+
+
+def ctc_nll_batch(log_probs: list[np.ndarray], labels: list[np.ndarray]) -> np.ndarray:
+    """−log p(labels | frames) under CTC (blank 0) for each line's (T, C) log-probabilities:
+    the forward algorithm over the labels with blanks between (Graves et al. 2006, eq. 5-8),
+    all lines at once."""
+    emit, skip, frames, states = _lattice(log_probs, labels)
+    alpha = np.full(skip.shape, -np.inf)
+    alpha[:, :2] = emit[:, 0, :2]  # a line without labels never reads its state 1
+    prev1, prev2 = np.full(skip.shape, -np.inf), np.full(skip.shape, -np.inf)
+    for t in range(1, emit.shape[1]):
+        prev1[:, 1:] = alpha[:, :-1]
+        prev2[:, 2:] = np.where(skip[:, 2:], alpha[:, :-2], -np.inf)
         with np.errstate(invalid="ignore"):  # -inf - -inf inside logaddexp: no path
-            alpha = np.logaddexp(np.logaddexp(alpha, prev1), prev2) + emit[t]
-    total = _logsumexp(alpha[-2:]) if n > 1 else alpha[-1]
-    return float(-total)
+            step = np.logaddexp(np.logaddexp(alpha, prev1), prev2) + emit[:, t]
+        alpha = np.where((t < frames)[:, None], step, alpha)
+    rows = np.arange(len(states))
+    last = alpha[rows, states - 1]
+    ends = np.stack(
+        [last, np.where(states > 1, alpha[rows, np.maximum(states - 2, 0)], -np.inf)]
+    )
+    return -_logsumexp(ends, axis=0)
+
+
+def ctc_nll(log_probs: np.ndarray, labels: np.ndarray) -> float:
+    """:func:`ctc_nll_batch` of one line."""
+    return float(ctc_nll_batch([log_probs], [labels])[0])
+
+
+def align_batch(log_probs: list[np.ndarray], labels: list[np.ndarray]) -> list[np.ndarray]:
+    """The best CTC path (Viterbi) through each line's (T, C) log-probabilities for its
+    ``labels`` (blank 0): for each frame the index into the labels it emits, or -1 for a
+    blank; all lines at once."""
+    emit, skip, frames, states = _lattice(log_probs, labels)
+    batch, steps, width = emit.shape
+    score = np.full((batch, width), -np.inf)
+    score[:, :2] = emit[:, 0, :2]
+    back = np.zeros((batch, steps, width), dtype=np.int8)  # states moved back over
+    ways = np.full((3, batch, width), -np.inf)
+    for t in range(1, steps):
+        ways[0] = score
+        ways[1, :, 1:] = score[:, :-1]
+        ways[2, :, 2:] = np.where(skip[:, 2:], score[:, :-2], -np.inf)
+        live = (t < frames)[:, None]
+        back[:, t] = np.where(live, ways.argmax(0), 0)
+        score = np.where(live, ways.max(0) + emit[:, t], score)
+    out = []
+    for b in range(batch):
+        n, state = states[b], states[b] - 1
+        if n > 1 and score[b, n - 2] > score[b, n - 1]:
+            state = n - 2
+        path = np.empty(frames[b], dtype=np.int64)
+        for t in range(frames[b] - 1, -1, -1):
+            path[t] = state
+            state -= back[b, t, state]
+        out.append(np.where(path % 2 == 1, path // 2, -1))
+    return out
 
 
 def align(log_probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """The best CTC path (Viterbi) through (T, C) log-probabilities for ``labels`` (blank 0):
-    for each frame the index into ``labels`` it emits, or -1 for a blank."""
-    frames = len(log_probs)
-    if len(labels) == 0:
-        return np.full(frames, -1, dtype=np.int64)
-    ext = np.zeros(2 * len(labels) + 1, dtype=np.int64)
-    ext[1::2] = labels
-    n = len(ext)
-    skip = np.zeros(n, dtype=bool)
-    skip[2:] = (ext[2:] != 0) & (ext[2:] != ext[:-2])
-    emit = log_probs[:, ext]
-    score = np.full(n, -np.inf)
-    score[0] = emit[0, 0]
-    score[1] = emit[0, 1]
-    back = np.zeros((frames, n), dtype=np.int8)  # states moved back over into each state
-    ways = np.full((3, n), -np.inf)
-    for t in range(1, frames):
-        ways[0] = score
-        ways[1, 1:] = score[:-1]
-        ways[2, 2:] = np.where(skip[2:], score[:-2], -np.inf)
-        back[t] = ways.argmax(0)
-        score = ways.max(0) + emit[t]
-    state = n - 1 if score[n - 1] >= score[n - 2] else n - 2
-    path = np.empty(frames, dtype=np.int64)
-    for t in range(frames - 1, -1, -1):
-        path[t] = state
-        state -= back[t, state]
-    return np.where(path % 2 == 1, path // 2, -1)
+    """:func:`align_batch` of one line."""
+    return align_batch([log_probs], [labels])[0]
 
 
-def letter_margins(log_probs: np.ndarray, text: str, alphabet: str) -> np.ndarray:
+def letter_margins(
+    log_probs: np.ndarray, text: str, alphabet: str, path: np.ndarray | None = None
+) -> np.ndarray:
     """For each character of ``text``, how surely the checker reads it where the best CTC
     path puts it: over the frames it emits, the most its log-probability beats every other
     character but its own other case and :data:`SAME_SHAPE` group (nats; negative when
     another reads better on all of them). ``inf`` for spaces, punctuation and characters
-    outside the alphabet: a comma that could be a full stop is not a misspelled word."""
+    outside the alphabet: a comma that could be a full stop is not a misspelled word.
+    ``path``: the best path, if :func:`align_batch` found it already."""
     text = fold(text, alphabet)
     index = {c: k + 1 for k, c in enumerate(alphabet)}
     at = [i for i, c in enumerate(text) if c in index]
     labels = np.array([index[text[i]] for i in at], dtype=np.int64)
     log_probs = fold_log_probs(log_probs, alphabet)
-    path = align(log_probs, labels)
+    path = align(log_probs, labels) if path is None else path
     out = np.full(len(text), np.inf)
     for k, i in enumerate(at):
         char = text[i]
@@ -349,10 +383,13 @@ class Checker:
         """:meth:`assess` for many lines at once (one batched pass through the LSTMs)."""
         out = []
         alphabet = self.config.alphabet
-        for log_probs, text in zip(self.log_probs_batch(lines), texts):
-            labels = encode(fold(text, alphabet), alphabet)
-            score = ctc_nll(fold_log_probs(log_probs, alphabet), labels) / max(1, len(labels))
-            margins = letter_margins(log_probs, text, alphabet)
+        found = self.log_probs_batch(lines)
+        folded = [fold_log_probs(log_probs, alphabet) for log_probs in found]
+        labels = [encode(fold(text, alphabet), alphabet) for text in texts]
+        nll, paths = ctc_nll_batch(folded, labels), align_batch(folded, labels)
+        for k, (log_probs, text) in enumerate(zip(found, texts)):
+            score = float(nll[k]) / max(1, len(labels[k]))
+            margins = letter_margins(log_probs, text, alphabet, paths[k])
             judged = margins < math.inf  # letters and digits
             weakest = int(np.argmin(margins)) if judged.any() else -1
             margin = float(margins[weakest]) if weakest >= 0 else math.inf
