@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vpype_handwriting import strokes
 
@@ -52,6 +54,27 @@ def test_drop_jitter_merges_tiny_steps() -> None:
     (out,) = strokes.drop_jitter([line], 0.1)
     assert len(out) == 2
     np.testing.assert_allclose(out[0], [0, 0])
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.lists(st.tuples(st.floats(-5, 5), st.floats(-5, 5)), min_size=1, max_size=30),
+        min_size=1,
+        max_size=4,
+    ),
+    st.floats(0.0, 2.0),
+)
+def test_drop_jitter_keeps_each_point_a_step_from_the_last_kept(points, min_step) -> None:
+    lines = [np.array(p, dtype=float) for p in points]
+    for line, out in zip(lines, strokes.drop_jitter(lines, min_step)):
+        want = [line[0]]  # the rule, a point at a time
+        for p in line[1:]:
+            if np.hypot(*(p - want[-1])) >= min_step:
+                want.append(p)
+        if len(want) == 1 and len(line) > 1:
+            want.append(line[-1])
+        np.testing.assert_array_equal(out, np.array(want))
 
 
 def test_dots_become_short_drawable_marks() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -70,13 +72,16 @@ def drop_jitter(polylines: list[np.ndarray], min_step: float) -> list[np.ndarray
     """Merge points closer than ``min_step`` so the plotter draws no hairline zig-zags."""
     out = []
     for line in polylines:
-        keep = [line[0]]
-        for p in line[1:]:
-            if np.hypot(*(p - keep[-1])) >= min_step:
-                keep.append(p)
+        points = line.tolist()  # a loop over Python floats: a point at a time is the rule
+        kx, ky = points[0]
+        keep = [0]
+        for i, (x, y) in enumerate(points[1:], 1):
+            if math.hypot(x - kx, y - ky) >= min_step:
+                keep.append(i)
+                kx, ky = x, y
         if len(keep) == 1 and len(line) > 1:
-            keep.append(line[-1])
-        out.append(np.asarray(keep))
+            keep.append(len(line) - 1)
+        out.append(line[keep])
     return out
 
 
