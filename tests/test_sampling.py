@@ -11,7 +11,7 @@ from vpype_handwriting.lines import (
     trim_after_final_stop,
     trim_prime_leftover,
 )
-from vpype_handwriting.sampling import SampleOptions, sample_lines
+from vpype_handwriting.sampling import THOROUGH, SampleOptions, sample_lines
 
 from .conftest import as_numpy, tiny_config, tiny_model
 
@@ -331,7 +331,7 @@ def test_lines_the_checker_cannot_read_are_resampled_and_the_best_kept(
 
     monkeypatch.setattr(sampling, "check_line", lambda *a: None)
     checker = ScriptedChecker({"clear": [0.5], "later": [3.0, 1.0], "never": [4, 3.5, 5]})
-    opts = SampleOptions(seed=0, retries=2, checker=checker)
+    opts = SampleOptions(seed=0, retries=2, checker=checker, **THOROUGH)
     clear, later, never = sample_lines(
         backend(tiny_model()), ["clear", "later", "never"], opts
     )
@@ -351,7 +351,7 @@ def test_of_attempts_all_sent_back_the_one_with_fewest_misread_letters_is_kept(
     # better scores with a letter dropped; every letter there but one digit read as "S"
     attempts = [(3.1, "numbe 8S90"), (3.9, "number 8S90"), (3.0, "nmbe 8S90")]
     checker = ScriptedChecker({"number 8890": attempts})
-    opts = SampleOptions(seed=0, retries=2, checker=checker)
+    opts = SampleOptions(seed=0, retries=2, checker=checker, **THOROUGH)
     (line,) = sample_lines(backend(tiny_model()), ["number 8890"], opts)
     assert (line.attempts, line.illegible, line.reading) == (3, 3, "number 8S90")
     assert line.misread == 1 and line.legibility == 3.9 and line.failure is None
@@ -360,7 +360,7 @@ def test_of_attempts_all_sent_back_the_one_with_fewest_misread_letters_is_kept(
 def test_the_checker_does_not_judge_lines_that_already_failed(backend) -> None:
     model = window_bias(tiny_model(), kappa_step=-12.0)  # runs away every time
     checker = ScriptedChecker({})
-    opts = SampleOptions(seed=0, retries=1, checker=checker)
+    opts = SampleOptions(seed=0, retries=1, checker=checker, **THOROUGH)
     (line,) = sample_lines(backend(model), ["stuck"], opts)
     assert line.failure is not None and checker.calls == [] and line.legibility is None
     assert line.broken == line.attempts == 2
@@ -377,7 +377,7 @@ def test_an_attempt_the_checker_accepts_beats_a_better_scored_one_it_sent_back(
 
     monkeypatch.setattr(sampling, "check_line", lambda *a: None)
     checker = Misreads({"nine": [0.1, 0.4]})
-    opts = SampleOptions(seed=0, checker=checker)
+    opts = SampleOptions(seed=0, checker=checker, **THOROUGH)
     (line,) = sample_lines(backend(tiny_model()), ["nine"], opts)
     assert (line.attempts, line.illegible, line.legibility) == (2, 1, 0.4)
     assert not line.sent_back
@@ -398,7 +398,7 @@ def test_a_letter_read_too_unsurely_sends_a_line_back_and_ranks_it_below_the_oth
         },
         min_margin=0.5,
     )
-    opts = SampleOptions(seed=0, retries=2, checker=checker)
+    opts = SampleOptions(seed=0, retries=2, checker=checker, **THOROUGH)
     nett, xx = sample_lines(backend(tiny_model()), ["nett", "xx"], opts)
     assert (nett.attempts, nett.illegible, nett.legibility, nett.margin) == (2, 1, 0.6, 3.0)
     assert not nett.weak and not nett.sent_back
@@ -415,7 +415,7 @@ def test_of_attempts_all_with_a_letter_read_too_unsurely_the_surest_one_is_kept(
     checker = ScriptedChecker(
         {"ab": [(0.1, "ab", 0.05), (3.0, "ab", 0.4), (2.0, "ab", 0.2)]}, min_margin=0.5
     )
-    opts = SampleOptions(seed=0, retries=2, checker=checker)
+    opts = SampleOptions(seed=0, retries=2, checker=checker, **THOROUGH)
     (line,) = sample_lines(backend(tiny_model()), ["ab"], opts)
     assert (line.attempts, line.illegible, line.legibility, line.margin) == (3, 3, 3.0, 0.4)
     assert line.weak and line.sent_back
@@ -429,7 +429,9 @@ def test_with_candidates_each_line_is_written_that_often_at_once_and_the_best_ke
     monkeypatch.setattr(sampling, "check_line", lambda *a: None)
     # three candidates a line in one batch: "two" passes on its second, "bad" on none
     checker = ScriptedChecker({"two": [1.5, 0.7, 1.9], "bad": [3.0, 2.5, 4.0, 2.2, 5, 6]})
-    opts = SampleOptions(seed=0, retries=1, checker=checker, candidates=3)
+    opts = SampleOptions(
+        seed=0, retries=1, checker=checker, candidates=3, rewrite_sent_back=True
+    )
     two, bad = sample_lines(backend(tiny_model()), ["two", "bad"], opts)
     assert checker.calls[:6] == ["two"] * 3 + ["bad"] * 3  # one batch, each line thrice
     assert (two.attempts, two.illegible, two.legibility) == (1, 0, 0.7)
@@ -446,3 +448,27 @@ def test_candidates_need_a_checker_to_choose_between_them(backend, monkeypatch) 
     assert len(lines) == 1 and lines[0].attempts == 1
     same = sample_lines(backend(tiny_model()), ["ab"], SampleOptions(seed=0))
     np.testing.assert_array_equal(lines[0].offsets, same[0].offsets)  # one draw, as without
+
+
+def test_by_default_two_candidates_are_written_at_once_and_only_failures_again(
+    backend, monkeypatch
+) -> None:
+    """The default: each line twice in one batch, the one the checker reads best kept; a
+    line it sends back both times keeps the better and is not written again (only lines
+    failing the sampler's own checks are)."""
+    from vpype_handwriting import sampling
+
+    monkeypatch.setattr(sampling, "check_line", lambda *a: None)
+    checker = ScriptedChecker({"one": [2.5, 0.9], "both": [3.0, 2.6]})
+    opts = SampleOptions(seed=0, checker=checker)
+    one, both = sample_lines(backend(tiny_model()), ["one", "both"], opts)
+    assert checker.calls == ["one", "one", "both", "both"]
+    assert (one.attempts, one.legibility, one.sent_back) == (1, 0.9, False)
+    assert (both.attempts, both.legibility, both.sent_back) == (1, 2.6, True)
+
+
+def test_a_failed_line_is_written_again_by_default(backend) -> None:
+    model = window_bias(tiny_model(), kappa_step=-12.0)  # runs away every time
+    opts = SampleOptions(seed=0, retries=1, checker=ScriptedChecker({}))
+    (line,) = sample_lines(backend(model), ["stuck"], opts)
+    assert line.failure is not None and line.attempts == 2

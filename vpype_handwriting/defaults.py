@@ -8,6 +8,9 @@ BIAS = 1.5
 #: ``li``). Reader CER of benchmarks/legibility.py without the checker at epoch 33, 3 seeds:
 #: 0.014 with every lift drawn, 0.010 / 0.008 / 0.006 for a floor of 0.02 / 0.05 / 0.1.
 LIFT_FLOOR = 0.1
+#: With the legibility checker, each line is written this often side by side and the attempt
+#: it reads best is kept (two cores write two at once about as fast as one).
+CANDIDATES = 2
 #: The hand written when no --style is given: built-in style 1. With the lift floor and the
 #: checker (epoch 33, 6 seeds of benchmarks/legibility.py) it reads as well as style 8 (the
 #: default until then: CER 0.006 vs 0.007 on the sentences, 0.029 vs 0.030 on the digit

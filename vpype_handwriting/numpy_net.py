@@ -15,6 +15,7 @@ the sigmoids as ``0.5 + 0.5 tanh``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,16 @@ class NetState:
             [c[rows] for c in self.c],
             self.kappa[rows],
             self.w[rows],
+        )
+
+    @classmethod
+    def concat(cls, states: Sequence[NetState]) -> NetState:
+        """The states of several batches as one batch, rows in order."""
+        return cls(
+            [np.concatenate(h) for h in zip(*(s.h for s in states))],
+            [np.concatenate(c) for c in zip(*(s.c for s in states))],
+            np.concatenate([s.kappa for s in states]),
+            np.concatenate([s.w for s in states]),
         )
 
 
@@ -68,7 +79,7 @@ def _fold_gates(weight: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.nd
     h = weight.shape[0] // 4
     scale = np.full(4 * h, 0.5, dtype=F32)
     scale[2 * h : 3 * h] = 1.0
-    return np.ascontiguousarray((weight * scale[:, None]).T), bias * scale
+    return np.ascontiguousarray(weight * scale[:, None]), (bias * scale)[:, None]
 
 
 class NumpyNet:
@@ -138,11 +149,11 @@ class NumpyNet:
         self, k: int, inputs: np.ndarray, c: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         weight, bias = self.layers[k]
-        gates = np.tanh(inputs @ weight + bias)
+        gates = np.tanh(weight @ inputs.T + bias)  # (4H, B): the weights lead the product
         n = c.shape[1]
         sig = gates * 0.5 + 0.5
-        c = sig[:, n : 2 * n] * c + sig[:, :n] * gates[:, 2 * n : 3 * n]
-        return sig[:, 3 * n :] * np.tanh(c), c
+        c = sig[n : 2 * n] * c.T + sig[:n] * gates[2 * n : 3 * n]
+        return (sig[3 * n :] * np.tanh(c)).T, c.T
 
     def _window(
         self, h1: np.ndarray, kappa: np.ndarray, text: Text

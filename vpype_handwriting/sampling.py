@@ -11,8 +11,12 @@ resampled too, and the attempt that reads best is kept.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
-from collections.abc import Sequence
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -33,6 +37,7 @@ from .lines import (
 )
 from .numpy_engine import NumpyEngine
 from .numpy_net import NumpyNet, Text
+from .seeds import derived_seed
 
 __all__ = ["Prime", "SampledLine", "SampleOptions", "replay", "sample_lines"]
 
@@ -47,6 +52,14 @@ logger = logging.getLogger(__name__)
 DELAYED_LIFTS = 3
 #: ... or on the first lift after this many characters' worth of steps on END.
 DELAYED_GRACE = 1.5
+#: On the CPU a batch is written as this many runs of lines side by side, one thread and one
+#: engine each (numpy lets go of the GIL in its products): a page's 27 lines are written
+#: about 1.5 times as fast on two cores. Fixed, not the core count: which rows share a
+#: product changes its last bits, and each run draws its own random numbers, so a seed's
+#: strokes do not depend on the machine.
+RUNS = 2
+#: Batches of fewer lines are one run: a second thread gains nothing on a few rows.
+SPLIT_FROM = 16
 
 
 @dataclass
@@ -54,12 +67,20 @@ class SampleOptions:
     bias: float = defaults.BIAS
     seed: int | None = None
     retries: int = 3
-    candidates: int = 1  # with a checker: write each line this often at once, keep the best
+    # with a checker: write each line this often at once, keep the one it reads best
+    candidates: int = defaults.CANDIDATES
+    # with a checker: write again (up to ``retries`` times) the lines it sends back, not only
+    # those failing the sampler's own checks (``--thorough``)
+    rewrite_sent_back: bool = False
     max_steps_per_char: float = 2.0  # × kappa_scale (≈ points per character)
     prime: Prime | None = None
     progress: bool | None = None  # a bar of finished lines; None: when stderr is a terminal
     checker: Checker | None = None  # resample lines it cannot read as their text
     lift_floor: float = defaults.LIFT_FLOOR  # no improbable pen lifts inside the text
+
+
+#: ``--thorough``: one attempt at a time; every line the checker sends back is written again.
+THOROUGH: dict[str, Any] = {"candidates": 1, "rewrite_sent_back": True}
 
 
 class Engine(Protocol):
@@ -81,13 +102,82 @@ class Engine(Protocol):
     def threads(self) -> contextlib.AbstractContextManager: ...
 
 
-def make_engine(net: Any, seed: int | None) -> Engine:
-    """The engine for a loaded net: a :class:`NumpyNet` or a torch ``HandwritingModel``."""
+def make_engines(net: Any, seed: int | None) -> list[Engine]:
+    """The engines for a loaded net: :data:`RUNS` on a :class:`NumpyNet` (each with its own
+    random numbers), one on a torch ``HandwritingModel``."""
     if isinstance(net, NumpyNet):
-        return NumpyEngine(net, seed)
+        seeds = [seed] + [
+            None if seed is None else derived_seed(seed, k) for k in range(1, RUNS)
+        ]
+        return [NumpyEngine(net, s) for s in seeds]
     from .torch_engine import TorchEngine
 
-    return TorchEngine(net, seed)
+    return [TorchEngine(net, seed)]
+
+
+@functools.cache
+def _pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=RUNS - 1, thread_name_prefix="handwriting")
+
+
+if hasattr(os, "register_at_fork"):  # a forked child (letters --jobs) has no pool threads
+    os.register_at_fork(after_in_child=_pool.cache_clear)
+
+
+def split_points(lengths: Sequence[int], parts: int) -> list[int]:
+    """Where to cut rows of ``lengths`` characters into up to ``parts`` runs of consecutive
+    rows with about as many characters each: the first row of each run after the first."""
+    total = np.concatenate([[0], np.cumsum(lengths)])  # characters before each row
+    cuts = set()
+    for k in range(1, parts):
+        target = total[-1] * k / parts
+        i = int(np.searchsorted(total, target))  # total[i - 1] < target <= total[i]
+        cuts.add(i if i < len(total) and total[i] - target <= target - total[i - 1] else i - 1)
+    return sorted(c for c in cuts if 0 < c < len(lengths))
+
+
+def sample_runs(
+    engines: Sequence[Engine],
+    config: ModelConfig,
+    texts: Sequence[str],
+    opts: SampleOptions,
+    x_height: float,
+) -> list[SampledLine]:
+    """:func:`sample_batch` on runs of consecutive ``texts``, one per engine, side by side
+    (one run below :data:`SPLIT_FROM` lines), with a bar of finished lines; each run's
+    lines are checked (:func:`check_line`) and judged by ``opts.checker`` in its thread."""
+    from tqdm import tqdm
+
+    cuts = [] if len(texts) < SPLIT_FROM else split_points(list(map(len, texts)), len(engines))
+    bounds = list(zip([0, *cuts], [*cuts, len(texts)]))
+    bar = tqdm(
+        total=len(texts),
+        desc="writing",
+        unit="line",
+        leave=False,
+        disable=None if opts.progress is None else not opts.progress,
+    )
+    lock = threading.Lock()
+
+    def done(n: int) -> None:
+        with lock:
+            bar.update(n)
+
+    def run(k: int) -> list[SampledLine]:
+        a, b = bounds[k]
+        sampled = sample_batch(engines[k], config, texts[a:b], opts, x_height, done)
+        for line, hit_limit in sampled:
+            line.failure = check_line(line, config, hit_limit)
+        lines = [line for line, _ in sampled]
+        judge(lines, opts.checker)
+        return lines
+
+    others = [_pool().submit(run, k) for k in range(1, len(bounds))]
+    out = run(0)
+    for future in others:
+        out += future.result()
+    bar.close()
+    return out
 
 
 class _Active:
@@ -161,24 +251,17 @@ def sample_batch(
     texts: Sequence[str],
     opts: SampleOptions,
     x_height: float,
+    done: Callable[[int], None] = lambda n: None,
 ) -> list[tuple[SampledLine, bool]]:
     """Sample every text at once; returns each line with whether it hit the step limit.
-    ``x_height`` is the ink's (model units), for the trims at a line's end."""
-    from tqdm import tqdm
-
+    ``x_height`` is the ink's (model units), for the trims at a line's end; ``done`` is
+    told how many lines finished, as they finish."""
     prefix = opts.prime.text + " " if opts.prime is not None else ""
     engine.begin(alpha.encode_batch([prefix + t for t in texts], config.alphabet), opts.prime)
     limit = int(config.kappa_scale * opts.max_steps_per_char * (max(map(len, texts)) + 1))
     lifts = [DELAYED_LIFTS if t[-1:] in DELAYED else 1 for t in texts]
     grace = int(DELAYED_GRACE * config.kappa_scale)
     active = _Active(engine, [len(prefix) + len(t) for t in texts], limit, lifts, grace)
-    bar = tqdm(
-        total=len(texts),
-        desc="writing",
-        unit="line",
-        leave=False,
-        disable=None if opts.progress is None else not opts.progress,
-    )
     for t in range(limit):
         active.record(t, *engine.step(opts.bias, active.floor(opts.lift_floor)))
         if (t + 1) % 16 and t + 1 < limit:
@@ -186,10 +269,10 @@ def sample_batch(
         n_done = int(active.done.sum())  # one host sync every 16 steps
         if n_done == 0 and t + 1 < limit:
             continue
-        bar.update(n_done)
-        if active.flush():
+        finished = active.flush()
+        done(n_done)
+        if finished:
             break
-    bar.close()
     return _assemble(
         texts, active.segments, active.final_length, active.ran_away, len(prefix), x_height
     )
@@ -237,7 +320,7 @@ def sample_lines(
     draw different random numbers, so not the same strokes as each other)."""
     opts = opts or SampleOptions()
     limits.sampling(opts.bias, opts.seed, 2**64 - 1)  # letters derive 64-bit seeds
-    engine = make_engine(net, None if opts.seed is None else int(opts.seed))
+    engines = make_engines(net, None if opts.seed is None else int(opts.seed))
     result: list[SampledLine | None] = [None] * len(texts)
     illegible, broken = [0] * len(texts), [0] * len(texts)
     pending = list(range(len(texts)))
@@ -247,15 +330,13 @@ def sample_lines(
         x_height = opts.prime.calibration(net.config).x_height
     for attempt in range(1, opts.retries + 2):
         rows = [i for i in pending for _ in range(copies)]
-        with engine.threads():  # one BLAS thread, for the checker too: same seed, same bytes
-            sampled = sample_batch(
-                engine, net.config, [texts[i] for i in rows], opts, x_height
-            )
-            for line, hit_limit in sampled:
-                line.failure = check_line(line, net.config, hit_limit)
-            judge([line for line, _ in sampled], opts.checker)
+        asked = [texts[i] for i in rows]
+        with engines[
+            0
+        ].threads():  # one BLAS thread, for the checker too: same seed, same bytes
+            sampled = sample_runs(engines, net.config, asked, opts, x_height)
         judged: dict[int, list[SampledLine]] = {i: [] for i in pending}
-        for i, (line, _) in zip(rows, sampled):
+        for i, line in zip(rows, sampled):
             judged[i].append(line)
         still = []
         for i in pending:
@@ -263,7 +344,7 @@ def sample_lines(
             tries = judged[i] if earlier is None else [earlier, *judged[i]]
             best = min(tries, key=rank)  # on a tie the earlier attempt
             result[i] = best
-            retry = best.failure is not None or best.sent_back
+            retry = best.failure is not None or (best.sent_back and opts.rewrite_sent_back)
             broken[i] += any(line.failure is not None for line in judged[i])
             illegible[i] += retry and any(line.sent_back for line in judged[i])
             best.attempts, best.illegible, best.broken = attempt, illegible[i], broken[i]

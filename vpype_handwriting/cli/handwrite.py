@@ -161,6 +161,7 @@ def handwrite(
     device: str,
     weights: str | None,
     check: bool,
+    thorough: bool,
 ) -> vp.LineCollection:
     """Write text in realistic human handwriting.
 
@@ -180,6 +181,8 @@ def handwrite(
     """
     if justify and not wrap:
         raise click.UsageError("handwrite: --justify needs --wrap")
+    if thorough and not check:
+        raise click.UsageError("handwrite: --thorough needs the checker: drop --no-check")
     from ..layout import LayoutError, LayoutOptions, check_options
     from ..limits import LimitError, sampling
 
@@ -199,7 +202,7 @@ def handwrite(
         raise click.BadParameter(str(exc), param_hint=option_name(exc.option)) from None
     except LayoutError as exc:
         raise click.UsageError(f"handwrite: {exc}") from None
-    writer = _writer(weights, device, bias, seed, style, unknown, check)
+    writer = _writer(weights, device, bias, seed, style, unknown, check, thorough)
     return _to_collection(writer, _read_text(text, file), layout)
 
 
@@ -215,10 +218,11 @@ def _writer(
     style: str,
     unknown: str,
     check: bool = True,
+    thorough: bool = False,
 ) -> Handwriter:
     import numpy as np
 
-    from ..sampling import SampleOptions
+    from ..sampling import THOROUGH, SampleOptions
     from ..styles import StyleError
     from ..weights import WeightsError
     from ..writer import Handwriter
@@ -232,7 +236,7 @@ def _writer(
             check=check,
             style=style,
             unknown=unknown,
-            sample=SampleOptions(bias=bias, seed=seed),
+            sample=SampleOptions(bias=bias, seed=seed, **(THOROUGH if thorough else {})),
         )
     except WeightsError as exc:
         raise click.BadParameter(str(exc), param_hint="--weights") from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -25,6 +26,19 @@ from .options import (
 )
 
 logger = logging.getLogger(__name__)
+
+
+#: ``--jobs`` when not given: one process per core, but no more than this (each holds a
+#: model and a page in memory).
+MAX_DEFAULT_JOBS = 8
+
+
+def default_jobs() -> int:
+    """One per core this process may run on, up to :data:`MAX_DEFAULT_JOBS`."""
+    cores = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    )
+    return max(1, min(MAX_DEFAULT_JOBS, cores or 1))
 
 
 def _length(value: str, name: str) -> float:
@@ -152,6 +166,7 @@ def _write_all(todo, job, jobs: int, writer, failed, quiet: bool) -> int:
     for outcome in write_rows(todo, job, jobs, writer):
         row = by_number[outcome.number]
         bar.update(1)
+        bar.set_postfix_str(f"{60 * bar.n / max(bar.format_dict['elapsed'], 1e-9):.1f}/min")
         if outcome.fatal:
             bar.close()
             raise click.ClickException(f"{outcome.fatal} ({written} letter(s) written)")
@@ -203,7 +218,8 @@ def run_letters(
         )
     try:
         with folder_lock(out.root, "letters", f"{k}of{n}" if n > 1 else ""):
-            written = _write_all(todo, job, kw["jobs"], writer, failed, kw["quiet"])
+            jobs = kw["jobs"] or default_jobs()
+            written = _write_all(todo, job, jobs, writer, failed, kw["quiet"])
     except FileError as exc:
         raise click.ClickException(str(exc)) from None
     changed = sum(1 for r in todo if r.error is None and r.changes)
@@ -292,9 +308,9 @@ def run_letters(
     "-j",
     "--jobs",
     type=click.IntRange(1, 256),
-    default=1,
-    show_default=True,
-    help="Processes writing letters at once (one per core); the files are the same.",
+    default=None,
+    help="Processes writing letters at once [default: one per core, up to "
+    f"{MAX_DEFAULT_JOBS}]; the files are the same whatever the number.",
 )
 @click.option(
     "--shard",
@@ -336,6 +352,8 @@ def letters(
     ]
     if len(sources) != 1:
         raise click.UsageError("give exactly one of --csv, --json or --jsonl")
+    if kw["thorough"] and not kw["check"]:
+        raise click.UsageError("--thorough needs the checker: drop --no-check")
     failed = run_letters(template, sources[0], out_pattern, kw)
     if failed:
         sys.exit(1)

@@ -67,7 +67,7 @@ class Outcome:
 
 def load_writer(kw: dict[str, Any]):
     """The model, sampling options and style of the run."""
-    from ..sampling import SampleOptions
+    from ..sampling import THOROUGH, SampleOptions
     from ..writer import Handwriter
 
     writer = Handwriter.load(
@@ -75,7 +75,7 @@ def load_writer(kw: dict[str, Any]):
         kw["device"],
         check=kw["check"],
         style=kw["style"],
-        sample=SampleOptions(bias=kw["bias"]),
+        sample=SampleOptions(bias=kw["bias"], **(THOROUGH if kw["thorough"] else {})),
     )
     writer.sample.progress = False  # the run's bar counts letters
     return writer
