@@ -5,14 +5,17 @@ punctuation; none from IAM-OnDB) one per line with the default settings, saves t
 and the expected text, then runs the recognizer given as ``--reader`` (an online-
 handwriting recognizer's ``reader.py`` taking ``cer SVG --text-file TXT``) on the SVG and
 prints the character error rate, how often the sampler's own failed-line detection (stuck
-or runaway attention, scribbles) and the legibility checker sent a line back, the lines
-still failing after the retries, and the seconds taken. ``--no-check`` writes without the
-checker (the same seeds give the same first attempts, so the two runs compare line by line);
-``--per-line`` adds a table of each line (the reader's reading and error, the checker's
-score and reading, the attempts) and each line's ink (``-lines.npz``, for ``blind_pairs.py``).
+or runaway attention, scribbles) and the legibility checker had a line written again, the
+lines kept though the checker sends them back, the lines still failing after the retries,
+and the seconds taken. ``--sentences held_out.txt``: 40 more letter sentences that no setting
+of the checker was chosen on. ``--no-check`` writes without the checker, ``--thorough`` as
+``handwrite --thorough``; ``--per-line`` adds a table of each line (the reader's reading and
+error, the checker's score and reading, the attempts) and each line's ink (``-lines.npz``,
+for ``blind_pairs.py``).
 
     python benchmarks/legibility.py --reader PATH/reader.py [--out DIR] [--bias 0.75]
-        [--seeds 1,2,3] [--style 3] [--weights DIR] [--no-check] [--per-line] [--json FILE]
+        [--seeds 1,2,3] [--style 3] [--weights DIR] [--no-check | --thorough]
+        [--sentences FILE] [--per-line] [--json FILE]
 """
 
 from __future__ import annotations
@@ -39,7 +42,13 @@ def write_and_read(args: argparse.Namespace, sentences: list[str], seed: int) ->
     from vpype_handwriting.sampling import SampleOptions
     from vpype_handwriting.writer import Handwriter
 
-    sample = SampleOptions(seed=seed, candidates=args.candidates)
+    sample = SampleOptions(seed=seed)
+    if args.candidates is not None:
+        sample.candidates = args.candidates
+    if args.retries is not None:
+        sample.retries = args.retries
+    if args.thorough:
+        sample.candidates, sample.rewrite_sent_back = 1, True
     if args.bias is not None:
         sample.bias = args.bias
     start = time.perf_counter()
@@ -83,6 +92,7 @@ def write_and_read(args: argparse.Namespace, sentences: list[str], seed: int) ->
         "resampled": writer.resampled,
         "broken": writer.broken,
         "illegible": writer.illegible,
+        "unclear": sum(1 for line in sampled.values() if getattr(line, "sent_back", False)),
         "failed": len(writer.failed),
         "seconds": seconds,
         "bias": sample.bias,
@@ -234,8 +244,15 @@ def main() -> None:
         "--no-check", dest="check", action="store_false", help="without the checker"
     )
     parser.add_argument(
-        "--candidates", type=int, default=1, help="with the checker: best of N a line"
+        "--candidates",
+        type=int,
+        default=None,
+        help="with the checker: best of N (the command's)",
     )
+    parser.add_argument(
+        "--retries", type=int, default=None, help="more attempts at a line (the command's)"
+    )
+    parser.add_argument("--thorough", action="store_true", help="as handwrite --thorough")
     parser.add_argument("--per-line", action="store_true", help="a TSV of every line")
     parser.add_argument("--sentences", type=Path, default=HERE / "sentences.txt")
     parser.add_argument(
@@ -254,17 +271,23 @@ def main() -> None:
     illegible = sum(r["illegible"] for r in runs)
     print(f"reader             {args.reader.resolve()}")
     print(f"sentences          {len(sentences)} x seeds {','.join(map(str, args.seeds))}")
-    print(f"style              {args.style}, bias {runs[0]['bias']}, checker {args.check}")
+    print(
+        f"style              {args.style}, bias {runs[0]['bias']}, checker {args.check}"
+        f"{' (thorough)' if args.thorough else ''}"
+    )
     for seed, r in zip(args.seeds, runs):
         print(f"  seed {seed:<3d} CER {r['cer']:.3f}  resampled {r['resampled']}  {r['svg']}")
-    print(f"reader CER         {sum(r['cer'] for r in runs) / len(runs):.3f} (mean)")
+    print(f"reader CER         {sum(r['cer'] for r in runs) / len(runs):.4f} (mean)")
     print(f"lines resampled    {resampled} of {n} ({100 * resampled / n:.1f}%)")
     print(f"  failed-line detection fired on {broken} ({100 * broken / n:.1f}%)")
     print(f"  legibility checker sent back   {illegible} ({100 * illegible / n:.1f}%)")
+    unclear = sum(r["unclear"] for r in runs)
+    print(f"  kept though the checker sends them back {unclear} ({100 * unclear / n:.1f}%)")
     print(f"lines still failed {sum(r['failed'] for r in runs)}")
     seconds = sum(r["seconds"] for r in runs) / len(runs)
     print(f"seconds            {seconds:.1f} per seed (load + sample + layout)")
     cer = sum(r["cer"] for r in runs) / len(runs)
+    mode = "off" if not args.check else "--thorough" if args.thorough else "on"
     seeds = " / ".join(f"{r['cer']:.3f}" for r in runs)
     report.save(
         args.json,
@@ -272,13 +295,15 @@ def main() -> None:
         [
             ("reader", args.reader.parent.name + "/" + args.reader.name),
             (
-                f"reader CER, {len(sentences)} sentences x {len(runs)} seeds",
-                f"{cer:.3f} ({seeds})",
+                f"reader CER, {args.sentences.name}: {len(sentences)} sentences x "
+                f"{len(runs)} seeds",
+                f"{cer:.4f} ({seeds})",
             ),
-            ("checker", "on" if args.check else "off"),
+            ("checker", mode),
             ("lines written again", f"{resampled} of {n}"),
             ("lines the failed-line checks sent back", f"{broken} of {n}"),
-            ("lines the legibility checker sent back", f"{illegible} of {n}"),
+            ("lines the legibility checker had written again", f"{illegible} of {n}"),
+            ("lines kept though the checker sends them back", f"{unclear} of {n}"),
             ("lines still failing", f"{sum(r['failed'] for r in runs)} of {n}"),
             ("seconds per seed (load, sample, layout)", f"{seconds:.1f}"),
         ],

@@ -2,9 +2,12 @@
 
 Writes ``--count`` letters (A4, 2.5 mm x-height, wrapped to the page) into a temporary folder,
 each letter's lines sampled as one batch, and prints letters per minute (model load included,
-as a user would time the command). ``--no-check`` times it without the legibility checker.
+as a user would time the command). ``--no-check`` times it without the legibility checker,
+``--thorough`` with ``letters --thorough``; ``--jobs N`` passes ``--jobs N`` (by default the
+command's own: one process per core).
 
-    python benchmarks/letters_speed.py [--count 20] [--no-check] [--jobs N] [--json FILE]
+    python benchmarks/letters_speed.py [--count 20] [--no-check | --thorough] [--jobs N]
+                                       [--json FILE]
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ CITIES = ["York", "Bath", "Leeds", "Derby", "Chester"]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20)
-    parser.add_argument("--no-check", action="store_true")
-    parser.add_argument("--jobs", type=int, default=1, help="letters --jobs")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--no-check", action="store_true")
+    group.add_argument("--thorough", action="store_true")
+    parser.add_argument("--jobs", type=int, default=None, help="letters --jobs")
     parser.add_argument("--json", type=Path, default=None, help="save the figures here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -53,14 +58,20 @@ def main() -> None:
             [sys.executable, "-c", CLI, "letters",
              str(folder / "letter.txt"), "--csv", str(folder / "people.csv"), "--out",
              str(folder / "out" / "{id}-{first_name}.svg"),
-             "--jobs", str(args.jobs), *(["--no-check"] if args.no_check else [])],
+             *(["--jobs", str(args.jobs)] if args.jobs else []),
+             *(["--no-check"] if args.no_check else []),
+             *(["--thorough"] if args.thorough else [])],
             check=True,
         )  # fmt: skip
         seconds = time.perf_counter() - start
         written = len(list((folder / "out").glob("*.svg")))
     chars = len(" ".join(TEMPLATE.split()))
     rate = 60 * written / seconds
-    mode = (" without the checker" if args.no_check else "") + f", --jobs {args.jobs}"
+    from vpype_handwriting.cli.letters_cli import default_jobs
+
+    jobs = args.jobs or default_jobs()
+    checker = " without the checker" if args.no_check else ""
+    mode = checker + (" --thorough" if args.thorough else "") + f", --jobs {jobs}"
     print(
         f"{written} letters of ~{chars} characters in {seconds:.1f} s: "
         f"{rate:.1f} letters/minute{mode}"

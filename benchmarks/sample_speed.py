@@ -5,13 +5,15 @@
    the median and the slowest (seeds differ in how many lines are resampled or re-wrapped),
    split into import + model load, sampling, and layout/strokes (the same steps timed
    in-process), with the child's peak memory.
-2. Characters per second of the batched sampler at 1, 8, 32 and 128 lines of ~40 characters
-   (default style, no retries).
+2. Characters per second of the batched sampler at 1, 8, 32 and 128 different lines of
+   about 40 characters (the words of ``sentences.txt``; default style, one attempt each).
 
-    python benchmarks/sample_speed.py [--repeats 5] [--weights DIR] [--no-check] [--json FILE]
+    python benchmarks/sample_speed.py [--repeats 5] [--weights DIR] [--no-check | --thorough]
+                                      [--json FILE]
 
-(``--no-check``: without the legibility checker, which reads every line and has some of
-them written again.)
+(``--no-check``: without the legibility checker, which reads two attempts at every line and
+keeps the better; ``--thorough``: as ``handwrite --thorough``, which writes the lines it
+sends back again.)
 
 Run it on an otherwise idle machine: the figures are wall-clock seconds.
 """
@@ -31,13 +33,30 @@ import report  # beside this script
 
 HERE = Path(__file__).resolve().parent
 LETTER = HERE / "letter.txt"
-LINE = "We hope to visit again in the autumn, if it suits you"[:40]
+SENTENCES = HERE / "sentences.txt"
 
 
-def end_to_end(repeats: int, weights: Path | None, check: bool) -> tuple[list[float], float]:
+def lines_of(width: int, count: int) -> list[str]:
+    """``count`` different lines of at most ``width`` characters: the benchmark sentences'
+    words, wrapped (and wrapped again from the start as often as needed)."""
+    words, out, line = SENTENCES.read_text().split(), [], ""
+    while len(out) < count:
+        for word in words:
+            if line and len(line) + 1 + len(word) > width:
+                out.append(line)
+                line = ""
+            line = f"{line} {word}" if line else word
+    return out[:count]
+
+
+def mode_options(mode: str) -> list[str]:
+    return {"check": [], "no-check": ["--no-check"], "thorough": ["--thorough"]}[mode]
+
+
+def end_to_end(repeats: int, weights: Path | None, mode: str) -> tuple[list[float], float]:
     times = []
     extra = ["--weights", str(weights)] if weights else []
-    extra += [] if check else ["--no-check"]
+    extra += mode_options(mode)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.svg"
         for seed in range(1, repeats + 1):
@@ -67,17 +86,18 @@ def end_to_end(repeats: int, weights: Path | None, check: bool) -> tuple[list[fl
     return times, peak
 
 
-def in_process(weights: Path | None, check: bool) -> dict[str, float]:
+def in_process(weights: Path | None, mode: str) -> dict[str, float]:
     t0 = time.perf_counter()
     import vpype as vp
 
     from vpype_handwriting import defaults
     from vpype_handwriting.layout import LayoutOptions
-    from vpype_handwriting.sampling import SampleOptions
+    from vpype_handwriting.sampling import THOROUGH, SampleOptions
     from vpype_handwriting.writer import Handwriter
 
+    sample = SampleOptions(seed=1, **(THOROUGH if mode == "thorough" else {}))
     writer = Handwriter.load(  # the style as the command takes it
-        weights, "cpu", check=check, style=defaults.STYLE, sample=SampleOptions(seed=1)
+        weights, "cpu", check=mode != "no-check", style=defaults.STYLE, sample=sample
     )
     t1 = time.perf_counter()
     sampling = 0.0
@@ -102,7 +122,7 @@ def in_process(weights: Path | None, check: bool) -> dict[str, float]:
         "sampling": sampling,
         "layout + strokes": t3 - t2 - sampling,
         "lines": len(lines),
-        "rewritten": writer.illegible,
+        "rewritten": writer.resampled,
         "paths": len(lc),
     }
 
@@ -117,9 +137,10 @@ def chars_per_second(weights: Path | None) -> list[tuple[int, float]]:
     prime = load_style(defaults.STYLE, model.config.alphabet)
     rows = []
     for n in (1, 8, 32, 128):
+        texts = lines_of(40, n)
         t0 = time.perf_counter()
-        sample_lines(model, [LINE] * n, SampleOptions(seed=1, retries=0, prime=prime))
-        rows.append((n, n * len(LINE) / (time.perf_counter() - t0)))
+        sample_lines(model, texts, SampleOptions(seed=1, retries=0, prime=prime))
+        rows.append((n, sum(map(len, texts)) / (time.perf_counter() - t0)))
     return rows
 
 
@@ -127,19 +148,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--weights", type=Path, default=None)
-    parser.add_argument("--no-check", dest="check", action="store_false")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--no-check", dest="mode", action="store_const", const="no-check")
+    group.add_argument("--thorough", dest="mode", action="store_const", const="thorough")
     parser.add_argument("--json", type=Path, default=None, help="save the figures here")
     args = parser.parse_args()
     chars = len(" ".join(LETTER.read_text().split()))
     # first, while no torch is imported in this process
-    times, peak = end_to_end(args.repeats, args.weights, args.check)
+    mode = args.mode or "check"
+    times, peak = end_to_end(args.repeats, args.weights, mode)
     import numpy as np
 
     print(
         f"machine: {os.cpu_count()} CPUs, numpy {np.__version__}; "
         f"letter of {chars} characters, --wrap 17cm"
     )
-    parts = in_process(args.weights, args.check)
+    parts = in_process(args.weights, mode)
     print(
         f"end to end (vpype handwrite ... write out.svg), seeds 1-{len(times)}: "
         f"median {np.median(times):.2f} s, slowest {max(times):.2f} s, peak {peak:.0f} MB"
@@ -147,14 +171,16 @@ def main() -> None:
     for key in ("import + load", "sampling", "layout + strokes"):
         print(f"  {key:18s} {parts[key]:.2f} s")
     print(
-        f"  {int(parts['lines'])} written lines ({int(parts['rewritten'])} sent back by the "
-        f"checker), {int(parts['paths'])} paths"
+        f"  {int(parts['lines'])} written lines ({int(parts['rewritten'])} written again "
+        f"after the first attempts), {int(parts['paths'])} paths"
     )
     print("batch (lines of 40 chars)  chars/s")
     rates = chars_per_second(args.weights)
     for n, cps in rates:
         print(f"  {n:4d}                    {cps:8.0f}")
-    checker = "checker on" if args.check else "checker off"
+    checker = {"check": "checker on", "no-check": "checker off", "thorough": "--thorough"}[
+        mode
+    ]
     report.save(
         args.json,
         "sample_speed",
@@ -164,7 +190,8 @@ def main() -> None:
                 f"median {np.median(times):.2f} s, slowest {max(times):.2f} s",
             ),
             (f"of it sampling ({checker}, in-process)", f"{parts['sampling']:.2f} s"),
-            (f"lines the checker sent back ({checker})", f"{int(parts['rewritten'])} of "
+            (f"lines written again after the first attempts ({checker})",
+             f"{int(parts['rewritten'])} of "
              f"{int(parts['lines'])}"),
             ("batched sampler, lines of 40 characters", ", ".join(
                 f"{cps:.0f} chars/s at {n}" for n, cps in rates)),
