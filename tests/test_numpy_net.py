@@ -16,6 +16,20 @@ from vpype_handwriting.weights import load_weights
 from .conftest import as_numpy, requires_torch, tiny_model
 
 
+def primed_engine(net: NumpyNet, prime: Prime, texts: list[str]):
+    """A :class:`NumpyEngine` begun on ``texts`` after ``prime``, with the rows of every
+    step the net took (a list that goes on filling), the plain step and the batch."""
+    from vpype_handwriting.numpy_engine import NumpyEngine
+
+    calls: list[int] = []
+    advance = net.advance
+    net.advance = lambda x, text, state: calls.append(len(x)) or advance(x, text, state)  # type: ignore[method-assign]
+    indices = alpha.encode_batch([prime.text + " " + t for t in texts], net.config.alphabet)
+    engine = NumpyEngine(net, seed=0)
+    engine.begin(indices, prime)
+    return engine, calls, advance, indices
+
+
 def random_offsets(n: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     offsets = rng.normal(0, 2, (n, 3)).astype(np.float32)
@@ -112,8 +126,6 @@ def test_writing_on_the_cpu_never_imports_torch(tiny_weights, tmp_path) -> None:
 def test_a_style_sample_is_run_once_for_the_whole_batch() -> None:
     import torch
 
-    from vpype_handwriting.numpy_engine import NumpyEngine
-
     from .test_sampling import window_bias
 
     model = window_bias(tiny_model(seed=4), kappa_step=0.0)  # one character per 6 points
@@ -121,13 +133,9 @@ def test_a_style_sample_is_run_once_for_the_whole_batch() -> None:
         model.window.proj.bias[2:4] = 1.5  # narrow Gaussians: the text ahead stays unseen
     net = as_numpy(model)
     prime = Prime(random_offsets(60, 7), "a sample")
-    texts = ["hello", "a longer line", "ok"]
-    indices = alpha.encode_batch([prime.text + " " + t for t in texts], net.config.alphabet)
-    calls = []
-    advance = net.advance
-    net.advance = lambda x, text, state: calls.append(len(x)) or advance(x, text, state)
-    engine = NumpyEngine(net, seed=0)
-    engine.begin(indices, prime)
+    engine, calls, advance, indices = primed_engine(
+        net, prime, ["hello", "a longer line", "ok"]
+    )
     shared = calls.count(1) - 1  # the last one-row step looked ahead and was not kept
     assert 20 < shared < len(prime.offsets)
     assert calls.count(3) == len(prime.offsets) - shared

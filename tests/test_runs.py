@@ -10,14 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vpype_handwriting import alphabet as alpha
 from vpype_handwriting import sampling
 from vpype_handwriting.lines import Prime
-from vpype_handwriting.numpy_engine import NumpyEngine
 from vpype_handwriting.sampling import SPLIT_FROM, SampleOptions, sample_lines, split_points
 
 from .conftest import as_numpy, requires_torch, tiny_model
-from .test_numpy_net import random_offsets
+from .test_numpy_net import primed_engine, random_offsets
 
 TEXTS = [f"line {k} of {'ab' * (k % 4)}" for k in range(SPLIT_FROM + 2)]
 
@@ -81,13 +79,7 @@ def test_a_batch_is_written_in_two_runs_each_with_its_own_random_numbers(
 def test_a_text_is_run_through_the_style_sample_once_per_engine() -> None:
     net = as_numpy(tiny_model(seed=4))
     prime = Prime(random_offsets(40, 7), "a sample")
-    texts = ["hello", "ok", "hello"]
-    indices = alpha.encode_batch([prime.text + " " + t for t in texts], net.config.alphabet)
-    calls = []
-    advance = net.advance
-    net.advance = lambda x, text, state: calls.append(len(x)) or advance(x, text, state)
-    engine = NumpyEngine(net, seed=0)
-    engine.begin(indices, prime)
+    engine, calls, _, indices = primed_engine(net, prime, ["hello", "ok", "hello"])
     assert max(calls) == 2  # "hello" twice, run once
     for h in engine.state.h + engine.state.c:
         np.testing.assert_array_equal(h[0], h[2])
