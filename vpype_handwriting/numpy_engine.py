@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -19,6 +20,7 @@ PRIME_SHARED = 1e-4
 #: state it reaches is then the same for every request, and is kept (:func:`_shared`).
 AHEAD = " " * 8
 _SHARED: dict[tuple[int, int], tuple[NumpyNet, Prime, NetState, np.ndarray, int]] = {}
+_LOCK = threading.Lock()
 
 
 def _shared(net: NumpyNet, prime: Prime) -> tuple[NetState, np.ndarray, int]:
@@ -26,12 +28,13 @@ def _shared(net: NumpyNet, prime: Prime) -> tuple[NetState, np.ndarray, int]:
     and how many of its points that took; kept for the process (batch letters prime each
     letter with the same style)."""
     key = (id(net), id(prime))
-    kept = _SHARED.get(key)
+    with _LOCK:  # the runs of a batch begin side by side
+        kept = _SHARED.get(key)
     if kept is not None and kept[0] is net and kept[1] is prime:
         return kept[2:]
     lo = len(prime.text) + 1  # the style text and its space come first
-    one = Text.encode(alpha.encode_batch([prime.text + " " + AHEAD], net.config.alphabet),
-                      net.config.vocab)  # fmt: skip
+    ahead = alpha.encode_batch([prime.text + " " + AHEAD], net.config.alphabet)
+    one = Text.encode(ahead, net.config.vocab)
     state, x = net.initial_state(1), np.zeros((1, 3), dtype=np.float32)
     offsets = np.asarray(prime.offsets, dtype=np.float32)
     k = 0
@@ -40,9 +43,10 @@ def _shared(net: NumpyNet, prime: Prime) -> tuple[NetState, np.ndarray, int]:
         if phi[0, lo:].sum() > PRIME_SHARED * phi[0].sum():
             break  # the rows' own text comes into view: go on row by row
         state, x, k = after, offsets[k][None], k + 1
-    if len(_SHARED) >= 8:
-        _SHARED.pop(next(iter(_SHARED)))
-    _SHARED[key] = (net, prime, state, x, k)
+    with _LOCK:  # both runs may have computed it: the same state, bit for bit
+        if len(_SHARED) >= 8:
+            _SHARED.pop(next(iter(_SHARED)))
+        _SHARED[key] = (net, prime, state, x, k)
     return state, x, k
 
 

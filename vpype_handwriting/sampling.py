@@ -4,8 +4,10 @@ A line is finished when the attention window has passed its last character (the 
 weight is largest on the END terminator) and the pen lifts. A hard step limit proportional
 to the line length stops runaways. Finished lines are checked (:func:`check_line`) and
 failures are resampled a few times before the best attempt is accepted. With a legibility
-checker (``checker.py``), lines that pass those checks but do not read as their text are
-resampled too, and the attempt that reads best is kept.
+checker (``checker.py``), each line is written ``candidates`` times in the same batch and the
+attempt it reads best is kept; with ``rewrite_sent_back`` (``--thorough``), lines it does not
+read as their text are resampled too. On the CPU the batch is written as :data:`RUNS` runs of
+lines side by side.
 """
 
 from __future__ import annotations
