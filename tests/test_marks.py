@@ -147,3 +147,31 @@ def test_a_stroke_through_l_crosses_the_l_not_the_next_letter_begun_early() -> N
     marked = add_marks(line, "\u0142k", ALPHABET, HEIGHT, 1)
     mark = np.cumsum(marked.offsets[:, :2], axis=0)[len(points) :]
     assert len(mark) and abs(mark[:, 0].mean() - 0.0) < 1.0  # over the l at x = 0
+
+
+@pytest.mark.parametrize("letter", ["d\u030c", "t\u030c", "l\u030c", "L\u030c"])
+def test_the_caron_of_d_t_l_is_a_tick_beside_the_top_of_the_stem(letter: str) -> None:
+    """Czech and Slovak write ď ť ľ Ľ with a tick right of the stem, not a ˇ over it."""
+    pts = mark_points("o" + letter)  # the second letter's top is at x 7.5
+    assert pts[:, 0].min() > 7.5  # beside the top, not over it
+    assert pts[:, 0].max() < 7.5 + HEIGHT  # and close to it
+    assert pts[:, 1].min() < -HEIGHT  # level with the top of the letter
+    caron = mark_points("o\u010d")  # č keeps its ˇ over the letter
+    assert caron[:, 0].min() < 7.5 < caron[:, 0].max()
+
+
+def test_a_small_letters_accent_is_centred_over_its_body_not_the_join_before_it() -> None:
+    """A join from the letter before runs low, near the baseline, while the window is on
+    the letter already: the accent goes over the letter's body all the same."""
+    line = two_letter_line("oe")
+    points = np.cumsum(line.offsets[:, :2], axis=0)
+    join = np.stack([np.linspace(1.5, 6.0, 10), np.linspace(0.0, -0.6, 10)], 1)
+    points = np.concatenate([points[:12], join, points[12:]])
+    offsets = np.concatenate([points[:1], np.diff(points, axis=0)])
+    pen = np.zeros(len(points))
+    pen[[11, len(points) - 1]] = 1.0
+    phi = np.concatenate([line.phi[:12], np.tile(line.phi[12], (10, 1)), line.phi[12:]])
+    joined = SampledLine("oe", np.concatenate([offsets, pen[:, None]], 1), phi)
+    marked = add_marks(joined, "o\u00e9", ALPHABET, HEIGHT, 1)
+    mark = np.cumsum(marked.offsets[:, :2], axis=0)[len(points) :]
+    assert 6.5 < mark[:, 0].mean() < 9.0  # the loop spans x 6 to 9; the join starts at 1.5

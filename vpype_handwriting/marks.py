@@ -28,6 +28,7 @@ SHAPES: dict[str, list[list[tuple[float, float]]]] = {
     "grave": [[(-0.24, 0.78), (0.1, 0.28)]],
     "circumflex": [[(-0.25, 0.25), (0.0, 0.6), (0.25, 0.25)]],
     "caron": [[(-0.25, 0.6), (0.0, 0.25), (0.25, 0.6)]],
+    "caron_beside": [[(0.04, 0.12), (-0.06, -0.3)]],  # ď ť ľ Ľ: a tick beside the stem
     "diaeresis": [[(-0.18, 0.42), (-0.16, 0.45)], [(0.18, 0.42), (0.2, 0.45)]],
     "dot": [[(-0.02, 0.42), (0.04, 0.5)]],
     "tilde": [[(-0.3, 0.35), (-0.15, 0.5), (0.0, 0.4), (0.15, 0.3), (0.3, 0.45)]],
@@ -47,6 +48,9 @@ SHAPES: dict[str, list[list[tuple[float, float]]]] = {
     "bar": [[(-0.25, 0.0), (0.35, 0.0)]],
 }  # fmt: skip
 BELOW = frozenset({"cedilla", "ogonek", "comma_below"})
+#: Letters whose caron is written as a tick beside the top of their stem (Czech and Slovak
+#: ``ď ť ľ Ľ``), not over it.
+CARON_BESIDE = frozenset("dtlL")
 #: Lowercase letters that rise above the x-height.
 TALL = frozenset("bdfhklt")
 THROUGH = frozenset({"slash", "stroke", "bar"})
@@ -63,7 +67,13 @@ def _anchor(
     differ, and the window takes in a little of the neighbours)."""
     top = float(points[:, 1].min())
     upper = points[points[:, 1] <= top + 0.35 * max(base_y - top, 0.0)]
-    left, right = np.percentile(points[:, 0], [10, 90]) if small else (0.0, 0.0)
+    if mark == "caron_beside":  # right of the stem's top, over a t's bar
+        return float(points[np.argmin(points[:, 1]), 0]) + 0.3 * height, top - 0.1 * height
+    # a small letter: the middle of the upper half of its body, which the joins from the
+    # letter before (low, near the baseline) do not reach
+    half = points[points[:, 1] <= (top + base_y) / 2] if small else points
+    body = half if len(half) >= 2 else points
+    left, right = np.percentile(body[:, 0], [10, 90]) if small else (0.0, 0.0)
     cx = float(left + right) / 2 if small else float(upper[:, 0].mean())
     if mark in BELOW:  # under the letter's lowest ink there (a T's stem may end below)
         far = float(right) if small else float(points[:, 0].max())
@@ -164,6 +174,7 @@ def _draw(
     small = _small(letter)
     out = []
     for name in names:
+        name = "caron_beside" if name == "caron" and letter in CARON_BESIDE else name
         anchor = _anchor(_body(ink, letter, base_y, height), name, base_y, height, small)
         drawn = _mark_points(name, anchor, height, rng)
         if name not in THROUGH:
