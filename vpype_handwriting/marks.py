@@ -67,8 +67,8 @@ def _anchor(
     differ, and the window takes in a little of the neighbours)."""
     top = float(points[:, 1].min())
     upper = points[points[:, 1] <= top + 0.35 * max(base_y - top, 0.0)]
-    if mark == "caron_beside":  # right of the stem's top, over a t's bar
-        return float(points[np.argmin(points[:, 1]), 0]) + 0.3 * height, top - 0.1 * height
+    if mark == "caron_beside":  # just right of the stem's top, over a t's bar
+        return float(points[np.argmin(points[:, 1]), 0]) + 0.2 * height, top - 0.15 * height
     # a small letter: the middle of the upper half of its body, which the joins from the
     # letter before (low, near the baseline) do not reach
     half = points[points[:, 1] <= (top + base_y) / 2] if small else points
@@ -82,8 +82,10 @@ def _anchor(
         return x, max(base_y, float(near.max())) if len(near) else base_y
     if mark == "bar":  # across a d's ascender, a third of the way down from its top
         return cx, top + 0.35 * (base_y - top)
-    if mark in THROUGH:
-        return float(points[:, 0].mean()), base_y - 0.5 * min(base_y - top, 2 * height)
+    if mark in THROUGH:  # centred on the ink at that height: an L's stem, not its foot
+        y = base_y - 0.5 * min(base_y - top, 2 * height)
+        level = points[np.abs(points[:, 1] - y) < 0.25 * height]
+        return float((level if len(level) else points)[:, 0].mean()), y
     return cx, min(top, base_y - height)
 
 
@@ -192,10 +194,14 @@ def _clear(
 ) -> list[np.ndarray]:
     """The mark moved away from the baseline (``up``: 1 above, -1 below) until it keeps
     :data:`CLEARANCE` from the other letters' ink (an accent that touches the bar of an f
-    reads as part of it), by at most twice that."""
+    reads as part of it), by at most twice that. Ink farther out than the mark (the bar of
+    a T over the next letter) is no reason to move it: that would run it into the bar."""
     if not len(others):
         return drawn
     pts = np.vstack(drawn)
+    beyond = pts[:, 1].min() if up > 0 else pts[:, 1].max()  # y grows downward
+    inside = others[:, 1] >= beyond if up > 0 else others[:, 1] <= beyond
+    others = others[inside]
     near = others[np.abs(others[:, 0] - pts[:, 0].mean()) < np.ptp(pts[:, 0]) + height]
     if not len(near):
         return drawn
