@@ -44,7 +44,9 @@ SHAPES: dict[str, list[list[tuple[float, float]]]] = {
     "ogonek": [[(0.0, 0.0), (-0.15, -0.22), (-0.05, -0.45), (0.15, -0.48)]],
     "comma_below": [[(0.03, -0.26), (0.04, -0.34), (-0.03, -0.5), (-0.1, -0.58)]],  # apart
     "slash": [[(-0.45, -0.55), (0.45, 0.55)]],
-    "stroke": [[(-0.2, -0.34), (0.2, 0.36)]],  # steep, across the slant: not a t's bar
+    # ł: long and tilted about 40 degrees, so that it reads neither as a t's bar (flat) nor
+    # runs along a slanted stem (steep)
+    "stroke": [[(-0.33, -0.27), (0.33, 0.29)]],
     "bar": [[(-0.25, 0.0), (0.35, 0.0)]],
 }  # fmt: skip
 BELOW = frozenset({"cedilla", "ogonek", "comma_below"})
