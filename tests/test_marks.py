@@ -175,3 +175,19 @@ def test_a_small_letters_accent_is_centred_over_its_body_not_the_join_before_it(
     marked = add_marks(joined, "o\u00e9", ALPHABET, HEIGHT, 1)
     mark = np.cumsum(marked.offsets[:, :2], axis=0)[len(points) :]
     assert 6.5 < mark[:, 0].mean() < 9.0  # the loop spans x 6 to 9; the join starts at 1.5
+
+
+def test_an_accent_beside_a_tall_neighbour_steps_aside_before_it_climbs() -> None:
+    """The top of a t just left of an é's acute: lifting the acute would only follow the
+    t up; it moves right, away from the t, by up to SIDEWAYS x-heights first."""
+    from vpype_handwriting.marks import CLEARANCE, SIDEWAYS, _clear
+
+    acute = [np.array([[6.0, -4.0], [7.0, -5.5]])]  # y down: above a letter's top at -3
+    stem = np.stack([np.full(8, 5.6), np.linspace(0.0, -6.0, 8)], 1)  # a t just left of it
+    (moved,) = _clear(acute, stem, HEIGHT, up=1.0)
+    shift = moved - acute[0]
+    assert 0 < shift[0, 0] <= SIDEWAYS * HEIGHT + 1e-9  # to the right, away from the stem
+    assert shift[0, 1] <= 0 and -shift[0, 1] <= 2 * CLEARANCE * HEIGHT  # and up the rest
+    low = np.stack([np.linspace(5.0, 8.0, 13), np.full(13, -3.3)], 1)  # a bar below it
+    (lifted,) = _clear(acute, low, HEIGHT, up=1.0)  # not beside it: straight up
+    assert (lifted - acute[0])[0, 0] == 0 and (lifted - acute[0])[0, 1] < 0

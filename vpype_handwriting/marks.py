@@ -146,7 +146,10 @@ def add_marks(
             dot = _dot(points, ends, ink, base_y, height)
             dropped.update(dot)
             ink = points[[k for k in own if k not in dot]] if len(own) > len(dot) else ink
-        others = np.delete(points, own, axis=0)
+        # the other letters' ink: not this letter's, nor the rest of its own strokes
+        others = np.delete(
+            points, np.union1d(own, np.concatenate([own, *letters.get(i, [])])), axis=0
+        )
         drawn = _draw(
             names, line.text[i], ink, others, base_y, height, derived_rng(seed, text, i)
         )
@@ -189,15 +192,21 @@ def _draw(
 
 #: The least room between a mark and the ink of other letters, in x-heights.
 CLEARANCE = 0.3
+#: How far a mark may move sideways, away from a tall neighbour, before it moves up (more
+#: would take it off its own small letter), in x-heights.
+SIDEWAYS = 0.2
 
 
 def _clear(
     drawn: list[np.ndarray], others: np.ndarray, height: float, up: float
 ) -> list[np.ndarray]:
-    """The mark moved away from the baseline (``up``: 1 above, -1 below) until it keeps
-    :data:`CLEARANCE` from the other letters' ink (an accent that touches the bar of an f
-    reads as part of it), by at most twice that. Ink farther out than the mark (the bar of
-    a T over the next letter) is no reason to move it: that would run it into the bar."""
+    """The mark moved until it keeps :data:`CLEARANCE` from the other letters' ink (an
+    accent that touches the bar of an f reads as part of it), by at most twice that: away
+    from the baseline (``up``: 1 above, -1 below), first sideways (by :data:`SIDEWAYS`)
+    when the nearest ink is a tall neighbour as high as the mark (the top of the t before
+    the é of Côté), whose ascender lifting would only follow. Ink farther
+    out than the mark (the bar of a T over the next letter) is no reason to move it: that
+    would run it into the bar."""
     if not len(others):
         return drawn
     pts = np.vstack(drawn)
@@ -207,9 +216,13 @@ def _clear(
     near = others[np.abs(others[:, 0] - pts[:, 0].mean()) < np.ptp(pts[:, 0]) + height]
     if not len(near):
         return drawn
-    gap = float(np.sqrt(((pts[:, None, :] - near[None, :, :]) ** 2).sum(-1)).min())
-    lift = min(max(CLEARANCE * height - gap, 0.0), 2 * CLEARANCE * height)
-    return [stroke - [0.0, up * lift] for stroke in drawn]
+    dist = np.sqrt(((pts[:, None, :] - near[None, :, :]) ** 2).sum(-1))
+    mine, other = np.unravel_index(int(np.argmin(dist)), dist.shape)
+    move = min(max(CLEARANCE * height - float(dist[mine, other]), 0.0), 2 * CLEARANCE * height)
+    beside = up > 0 and near[other, 1] <= pts[:, 1].max()  # a tall neighbour as high
+    aside = min(move, SIDEWAYS * height) if beside else 0.0
+    side = 1.0 if near[other, 0] < pts[mine, 0] else -1.0  # away from the neighbour
+    return [stroke + [side * aside, -up * (move - aside)] for stroke in drawn]
 
 
 def _letter_ink(
