@@ -13,9 +13,9 @@ counts how often each character was read as itself at its place, and the decoys'
         [--per-sheet 40] [--shuffle-seed 7]
     python benchmarks/characters.py score DIR [--json docs/results/characters.json]
 
-The figures in docs/results.md come from the sheets of seeds 9 and 10 (``--shuffle-seed
-41``), judged blind; the key and the judge's readings are kept in
-``benchmarks/judged/characters-seeds-9-10`` so that ``score`` can be run on them again.
+The figures in docs/results.md come from the sheets of seeds 18 and 19 (``--shuffle-seed
+61``), judged blind; the key and the judge's readings are kept in
+``benchmarks/judged/characters-seeds-18-19`` so that ``score`` can be run on them again.
 """
 
 from __future__ import annotations
