@@ -69,8 +69,8 @@ def _anchor(
     differ, and the window takes in a little of the neighbours)."""
     top = float(points[:, 1].min())
     upper = points[points[:, 1] <= top + 0.35 * max(base_y - top, 0.0)]
-    if mark == "caron_beside":  # just right of the stem's top, over a t's bar
-        return float(points[np.argmin(points[:, 1]), 0]) + 0.2 * height, top - 0.15 * height
+    if mark == "caron_beside":  # just right of the stem's top and above it: clear of a t's bar
+        return float(points[np.argmin(points[:, 1]), 0]) + 0.15 * height, top - 0.4 * height
     # a small letter: the middle of the upper half of its body, which the joins from the
     # letter before (low, near the baseline) do not reach
     half = points[points[:, 1] <= (top + base_y) / 2] if small else points
