@@ -28,7 +28,8 @@ SHAPES: dict[str, list[list[tuple[float, float]]]] = {
     "grave": [[(-0.24, 0.78), (0.1, 0.28)]],
     "circumflex": [[(-0.25, 0.25), (0.0, 0.6), (0.25, 0.25)]],
     "caron": [[(-0.25, 0.6), (0.0, 0.25), (0.25, 0.6)]],
-    "caron_beside": [[(0.04, 0.12), (-0.06, -0.3)]],  # ď ť ľ Ľ: a tick beside the stem
+    "caron_beside": [[(0.04, 0.12), (-0.06, -0.3)]],  # ď ľ Ľ: a tick beside the stem
+    "caron_above": [[(0.04, 0.12), (-0.06, -0.3)]],  # ť: the same tick, above its bar
     "diaeresis": [[(-0.18, 0.42), (-0.16, 0.45)], [(0.18, 0.42), (0.2, 0.45)]],
     "dot": [[(-0.02, 0.42), (0.04, 0.5)]],
     "tilde": [[(-0.3, 0.35), (-0.15, 0.5), (0.0, 0.4), (0.15, 0.3), (0.3, 0.45)]],
@@ -69,7 +70,9 @@ def _anchor(
     differ, and the window takes in a little of the neighbours)."""
     top = float(points[:, 1].min())
     upper = points[points[:, 1] <= top + 0.35 * max(base_y - top, 0.0)]
-    if mark == "caron_beside":  # just right of the stem's top and above it: clear of a t's bar
+    if mark == "caron_beside":  # just right of the stem's top (a d's, l's) ...
+        return float(points[np.argmin(points[:, 1]), 0]) + 0.2 * height, top - 0.15 * height
+    if mark == "caron_above":  # ... or above it, clear of a t's bar at the top of its stem
         return float(points[np.argmin(points[:, 1]), 0]) + 0.15 * height, top - 0.4 * height
     # a small letter: the middle of the upper half of its body, which the joins from the
     # letter before (low, near the baseline) do not reach
@@ -181,7 +184,8 @@ def _draw(
     small = _small(letter)
     out = []
     for name in names:
-        name = "caron_beside" if name == "caron" and letter in CARON_BESIDE else name
+        if name == "caron" and letter in CARON_BESIDE:
+            name = "caron_above" if letter == "t" else "caron_beside"
         anchor = _anchor(_body(ink, letter, base_y, height), name, base_y, height, small)
         drawn = _mark_points(name, anchor, height, rng)
         if name not in THROUGH:
